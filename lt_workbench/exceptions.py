@@ -1,0 +1,46 @@
+"""Every error lt-workbench raises on purpose. One place, so callers can catch by kind."""
+
+from __future__ import annotations
+
+__all__ = [
+    "WorkbenchError",
+    "TaxonomyError",
+    "DatabaseError",
+    "LoadError",
+    "TabulationError",
+    "DisclosureError",
+    "ReportError",
+    "ParameterError",
+]
+
+
+class WorkbenchError(Exception):
+    """Base class: anything lt-workbench raises deliberately, with a message that says what, where and how to fix."""
+
+
+class TaxonomyError(WorkbenchError):
+    """A coding frame file is malformed, or a taxonomy version is unknown."""
+
+
+class DatabaseError(WorkbenchError):
+    """The database is missing, of the wrong shape, or cannot be opened."""
+
+
+class LoadError(WorkbenchError):
+    """A load could not run at all (as opposed to individual documents being rejected)."""
+
+
+class TabulationError(WorkbenchError):
+    """A tabulation was asked for with an unknown frame, dimension, unit or filter."""
+
+
+class DisclosureError(WorkbenchError):
+    """Disclosure control could not be applied as asked (unknown profile, bad threshold)."""
+
+
+class ReportError(WorkbenchError):
+    """A report notebook failed to execute or to export."""
+
+
+class ParameterError(ReportError):
+    """A report parameter is unknown or has a bad value; raised before any notebook runs."""
