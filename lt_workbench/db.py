@@ -10,7 +10,7 @@ from .config import DEFAULT_DB, SQL_DIR
 from .exceptions import DatabaseError
 from .frames import available_versions, taxonomy_frame
 
-__all__ = ["connect", "ensure_schema", "sql_file", "TABLES"]
+__all__ = ["connect", "ensure_schema", "refresh_derived", "sql_file", "TABLES"]
 
 TABLES = (
     "taxonomy", "loads", "load_errors", "review_changes", "reviews", "review_family_factors",
@@ -28,8 +28,26 @@ def sql_file(relative: str) -> str:
         raise DatabaseError(f"missing SQL file {path}") from None
 
 
+def _sql_files(folder: str) -> list[Path]:
+    return sorted((SQL_DIR / folder).glob("*.sql"))
+
+
+def refresh_derived(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild the derived tables (sql/derived/*.sql, in name order) from the base tables.
+
+    The loader calls this inside its transaction, so derived tables never disagree with the base tables.
+    """
+    for path in _sql_files("derived"):
+        con.execute(path.read_text(encoding="utf-8"))
+
+
+def _create_views(con: duckdb.DuckDBPyConnection) -> None:
+    for path in _sql_files("views"):
+        con.execute(path.read_text(encoding="utf-8"))
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the tables if absent and (re)load every shipped taxonomy version; idempotent."""
+    """Create the tables if absent, (re)load every shipped taxonomy version, build derived tables and views; idempotent."""
     con.execute(sql_file("schema/tables.sql"))
     for version in available_versions():
         t = taxonomy_frame(version)
@@ -45,6 +63,14 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         except Exception:
             con.execute("ROLLBACK")
             raise
+    con.execute("BEGIN TRANSACTION")
+    try:
+        refresh_derived(con)
+        _create_views(con)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
 
 
 def connect(db: str | Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
