@@ -1,0 +1,345 @@
+"""Check lt-review/1 documents: bytes -> JSON -> schema -> what a schema cannot check.
+
+Validation is lazy in pandera's sense: every problem in a document is collected into one
+report, each with the file, a JSON pointer to the place and a plain-English reason (with a
+close match when a code looks mistyped). The schema runs in a compiled validator
+(jsonschema-rs); the cross-field rules (codes in the taxonomy, references that resolve,
+unique ids, real and ordered dates) run in plain Python afterwards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable
+
+import jsonschema_rs
+import orjson
+import re
+
+from .config import DEFAULT_TAXONOMY_VERSION, FORMAT, SCHEMA_PATH
+from .frames import available_versions, codes, taxonomy_frame
+
+__all__ = [
+    "Problem",
+    "Checked",
+    "parse_bytes",
+    "validate_document",
+    "check_file",
+    "check_bytes",
+    "schema",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with one document: where (file + JSON pointer) and what."""
+
+    source: str
+    pointer: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: at {self.pointer or '/'} (JSON pointer): {self.message}"
+
+
+@dataclass(slots=True)
+class Checked:
+    """A file read and checked: the document when valid, otherwise every problem found."""
+
+    source: str
+    sha256: str
+    doc: dict[str, Any] | None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and self.doc is not None
+
+    @property
+    def review_id(self) -> str | None:
+        if isinstance(self.doc, dict) and isinstance(self.doc.get("review_id"), str):
+            return self.doc["review_id"]
+        return None
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict[str, Any]:
+    """The lt-review/1 JSON Schema (Draft 2020-12) as shipped in schemas/."""
+    return orjson.loads(SCHEMA_PATH.read_bytes())
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Any:
+    return jsonschema_rs.Draft202012Validator(schema())
+
+
+def _pointer(parts: Iterable[Any]) -> str:
+    out = []
+    for p in parts:
+        out.append("/" + str(p).replace("~", "~0").replace("/", "~1"))
+    return "".join(out)
+
+
+def _line_col(text: str, pos: int) -> tuple[int, int]:
+    line = text.count("\n", 0, pos) + 1
+    col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    return line, col
+
+
+def parse_bytes(raw: bytes, source: str) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """Bytes -> a JSON object, or the reason it is not one (empty, not UTF-8, malformed, not an object)."""
+    if not raw.strip():
+        return None, [Problem(source, "", "the file is empty: expected one lt-review/1 JSON object")]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        return None, [
+            Problem(source, "", f"not valid UTF-8 at byte {e.start} (line {line}): save the file as UTF-8")
+        ]
+    try:
+        doc = orjson.loads(raw)
+    except orjson.JSONDecodeError as e:
+        line, col = _line_col(text, min(e.pos, len(text)))
+        why = "the JSON ends early (truncated file?)" if e.pos >= len(text.rstrip()) else f"malformed JSON ({e.msg})"
+        return None, [Problem(source, "", f"{why} at line {line}, column {col}")]
+    if not isinstance(doc, dict):
+        kind = "an array" if isinstance(doc, list) else type(doc).__name__
+        return None, [
+            Problem(source, "", f"the top level is {kind}; expected one JSON object per review (one review per file)")
+        ]
+    return doc, []
+
+
+def _suggest(value: Any, choices: Iterable[str]) -> str:
+    if not isinstance(value, str):
+        return ""
+    match = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {match[0]!r}?)" if match else ""
+
+
+_REQUIRED = re.compile(r'^"([^"]+)" is a required property$')
+
+
+def _schema_problems(doc: dict[str, Any], source: str) -> list[Problem]:
+    problems = []
+    for err in _validator().iter_errors(doc):
+        path = list(err.instance_path)
+        message = err.message
+        missing = _REQUIRED.match(message)
+        if missing:
+            path.append(missing.group(1))
+            message = f"required field {missing.group(1)!r} is missing"
+        enum = _enum_at(err.schema_path)
+        if enum is not None:
+            message = f"{_show(err.instance)} is not one of {', '.join(map(str, enum))}{_suggest(err.instance, [e for e in enum if e])}"
+        problems.append(Problem(source, _pointer(path), message))
+    return problems
+
+
+def _show(value: Any) -> str:
+    return repr(value) if isinstance(value, str) else orjson.dumps(value).decode()
+
+
+def _enum_at(schema_path: Iterable[Any]) -> list[Any] | None:
+    """The enum a schema error refers to, to suggest the closest allowed value."""
+    parts = list(schema_path)
+    if not parts or parts[-1] != "enum":
+        return None
+    root = schema()
+    node: Any = root
+    try:
+        for p in parts:
+            if p == "$ref":
+                node = root
+                for q in node_ref.split("/")[1:]:
+                    node = node[q]
+                continue
+            node = node[p]
+            node_ref = node.get("$ref", "") if isinstance(node, dict) else ""
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return None
+    return node if isinstance(node, list) else None
+
+
+def _date(value: Any) -> dt.date | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+class _Rules:
+    """Cross-field rules for one document. Appends to `problems`; never raises."""
+
+    def __init__(self, doc: dict[str, Any], source: str, version: str) -> None:
+        self.doc = doc
+        self.source = source
+        self.version = version
+        self.problems: list[Problem] = []
+
+    def add(self, pointer: str, message: str) -> None:
+        self.problems.append(Problem(self.source, pointer, message))
+
+    def code(self, frame: str, value: Any, pointer: str, what: str) -> bool:
+        allowed = codes(frame, self.version)
+        if isinstance(value, str) and value not in allowed:
+            self.add(pointer, f"{what} {value!r} is not in taxonomy {self.version}{_suggest(value, allowed)}")
+            return False
+        return True
+
+    def real_date(self, value: Any, pointer: str) -> dt.date | None:
+        if isinstance(value, str):
+            d = _date(value)
+            if d is None:
+                self.add(pointer, f"{value!r} is not a real date (YYYY-MM-DD)")
+            return d
+        return None
+
+    def codes_list(self, frame: str, values: Any, pointer: str, what: str) -> None:
+        if not isinstance(values, list):
+            return
+        seen: set[str] = set()
+        for i, v in enumerate(values):
+            self.code(frame, v, f"{pointer}/{i}", what)
+            if isinstance(v, str):
+                if v in seen:
+                    self.add(f"{pointer}/{i}", f"{what} {v!r} is listed twice")
+                seen.add(v)
+
+    def run(self) -> list[Problem]:
+        d = self.doc
+        area = d.get("area") if isinstance(d.get("area"), dict) else {}
+        region_ok = self.code("region", area.get("region"), "/area/region", "region")
+        nation_ok = self.code("nation", area.get("nation"), "/area/nation", "nation")
+        if region_ok and nation_ok and isinstance(area.get("region"), str) and isinstance(area.get("nation"), str):
+            parent = _region_nation(self.version).get(area["region"])
+            if parent and parent != area["nation"]:
+                self.add("/area/nation", f"region {area['region']!r} is in {parent!r}, not {area['nation']!r}")
+
+        dates = d.get("dates") if isinstance(d.get("dates"), dict) else {}
+        commissioned = self.real_date(dates.get("commissioned"), "/dates/commissioned")
+        completed = self.real_date(dates.get("completed"), "/dates/completed")
+        published = self.real_date(dates.get("published"), "/dates/published")
+        if commissioned and completed and commissioned > completed:
+            self.add("/dates/commissioned", f"commissioned {commissioned} is after completed {completed}")
+        if completed and published and published < completed:
+            self.add("/dates/published", f"published {published} is before completed {completed}")
+
+        for i, child in enumerate(d.get("children") or []):
+            if isinstance(child, dict):
+                self.codes_list("harm_type", child.get("harm_types"), f"/children/{i}/harm_types", "harm type")
+        self.codes_list("family_factor", d.get("family_factors"), "/family_factors", "family factor")
+        self.codes_list("agency", d.get("agencies"), "/agencies", "agency")
+
+        episode_ids: set[str] = set()
+        for i, ep in enumerate(d.get("episodes") or []):
+            if not isinstance(ep, dict):
+                continue
+            p = f"/episodes/{i}"
+            eid = ep.get("episode_id")
+            if isinstance(eid, str):
+                if eid in episode_ids:
+                    self.add(f"{p}/episode_id", f"episode_id {eid!r} is used by an earlier episode; ids must be unique in a review")
+                episode_ids.add(eid)
+            start = self.real_date(ep.get("start"), f"{p}/start")
+            end = self.real_date(ep.get("end"), f"{p}/end")
+            if start and end and end < start:
+                self.add(f"{p}/end", f"end {end} is before start {start}")
+            if start and completed and start > completed:
+                self.add(f"{p}/start", f"episode starts {start}, after the review was completed ({completed})")
+            self.codes_list("agency", ep.get("agencies"), f"{p}/agencies", "agency")
+            for j, f in enumerate(ep.get("factors") or []):
+                if isinstance(f, dict):
+                    self.code("factors", f.get("code"), f"{p}/factors/{j}/code", "contributory factor code")
+
+        found_codes: set[str] = set()
+        for i, pat in enumerate(d.get("patterns") or []):
+            if not isinstance(pat, dict):
+                continue
+            p = f"/patterns/{i}"
+            if self.code("patterns", pat.get("code"), f"{p}/code", "pattern code") and isinstance(pat.get("code"), str):
+                found_codes.add(pat["code"])
+            for j, ref in enumerate(pat.get("episodes") or []):
+                if isinstance(ref, str) and ref not in episode_ids:
+                    self.add(
+                        f"{p}/episodes/{j}",
+                        f"episode {ref!r} does not exist in this review{_suggest(ref, episode_ids)}",
+                    )
+
+        rec_ids: set[str] = set()
+        for i, rec in enumerate(d.get("recommendations") or []):
+            if not isinstance(rec, dict):
+                continue
+            p = f"/recommendations/{i}"
+            rid = rec.get("rec_id")
+            if isinstance(rid, str):
+                if rid in rec_ids:
+                    self.add(f"{p}/rec_id", f"rec_id {rid!r} is used by an earlier recommendation; ids must be unique in a review")
+                rec_ids.add(rid)
+            self.real_date(rec.get("due"), f"{p}/due")
+            if rec.get("agency") is not None:
+                self.code("agency", rec.get("agency"), f"{p}/agency", "agency")
+            for j, code in enumerate(rec.get("patterns") or []):
+                if isinstance(code, str) and self.code("patterns", code, f"{p}/patterns/{j}", "pattern code"):
+                    if code not in found_codes:
+                        self.add(
+                            f"{p}/patterns/{j}",
+                            f"pattern {code!r} is not among the patterns found in this review ({', '.join(sorted(found_codes)) or 'none'})",
+                        )
+        self.codes_list("practice_points", d.get("practice_points"), "/practice_points", "practice point")
+        return self.problems
+
+
+@lru_cache(maxsize=8)
+def _region_nation(version: str) -> dict[str, str]:
+    t = taxonomy_frame(version)
+    r = t[t["frame"] == "region"]
+    return dict(zip(r["code"], r["parent"]))
+
+
+def validate_document(doc: Any, source: str = "<memory>", taxonomy_version: str | None = None) -> list[Problem]:
+    """Every problem with one parsed document; [] means it can be loaded.
+
+    `taxonomy_version` overrides the document's own (default scie-2008).
+    """
+    if not isinstance(doc, dict):
+        return [Problem(source, "", "expected a JSON object")]
+    problems = _schema_problems(doc, source)
+    version = taxonomy_version or doc.get("taxonomy_version") or DEFAULT_TAXONOMY_VERSION
+    if not isinstance(version, str) or version not in available_versions():
+        problems.append(
+            Problem(source, "/taxonomy_version", f"unknown taxonomy version {version!r}: known versions are {', '.join(available_versions())}")
+        )
+        return problems
+    if doc.get("format") != FORMAT and not any(p.pointer == "/format" for p in problems):
+        problems.append(Problem(source, "/format", f"format must be {FORMAT!r}"))
+    problems.extend(_Rules(doc, source, version).run())
+    return problems
+
+
+def check_bytes(raw: bytes, source: str) -> Checked:
+    """Parse and validate one file's bytes; never raises for bad content."""
+    sha = hashlib.sha256(raw).hexdigest()
+    doc, problems = parse_bytes(raw, source)
+    if doc is None:
+        return Checked(source, sha, None, problems)
+    problems = validate_document(doc, source)
+    return Checked(source, sha, doc, problems)
+
+
+def check_file(path: str | Path) -> Checked:
+    """Read, parse and validate one file; unreadable files become problems, not crashes."""
+    source = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as e:
+        return Checked(source, "", None, [Problem(source, "", f"cannot read the file: {e.strerror or e}")])
+    return check_bytes(raw, source)
