@@ -135,6 +135,8 @@ def _schema_problems(doc: dict[str, Any], source: str) -> list[Problem]:
         if missing:
             path.append(missing.group(1))
             message = f"required field {missing.group(1)!r} is missing"
+        if list(err.schema_path)[-1:] == ["const"]:
+            message = f"must be {_show(_const_at(err.schema_path))}, not {_show(err.instance)}"
         enum = _enum_at(err.schema_path)
         if enum is not None:
             message = f"{_show(err.instance)} is not one of {', '.join(map(str, enum))}{_suggest(err.instance, [e for e in enum if e])}"
@@ -146,11 +148,21 @@ def _show(value: Any) -> str:
     return repr(value) if isinstance(value, str) else orjson.dumps(value).decode()
 
 
+def _const_at(schema_path: Iterable[Any]) -> Any:
+    return _schema_node(list(schema_path))
+
+
 def _enum_at(schema_path: Iterable[Any]) -> list[Any] | None:
     """The enum a schema error refers to, to suggest the closest allowed value."""
     parts = list(schema_path)
     if not parts or parts[-1] != "enum":
         return None
+    node = _schema_node(parts)
+    return node if isinstance(node, list) else None
+
+
+def _schema_node(parts: list[Any]) -> Any:
+    """Walk a schema path (following local $refs) to the keyword's value, or None."""
     root = schema()
     node: Any = root
     try:
@@ -164,7 +176,7 @@ def _enum_at(schema_path: Iterable[Any]) -> list[Any] | None:
             node_ref = node.get("$ref", "") if isinstance(node, dict) else ""
     except (KeyError, IndexError, TypeError, AttributeError):
         return None
-    return node if isinstance(node, list) else None
+    return node
 
 
 def _date(value: Any) -> dt.date | None:

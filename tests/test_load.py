@@ -1,0 +1,181 @@
+"""Loading: partial success, idempotence, replacement, provenance, atomicity, exit codes."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from lt_workbench.exceptions import LoadError
+from lt_workbench.load import REVIEW_TABLES, collect_paths, load
+
+from .conftest import INVALID, VALID, write_doc
+
+
+def _state(db: Path) -> dict[str, list]:
+    """Every row of every review table plus the bookkeeping tables, for before/after comparisons."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {
+            t: sorted(map(repr, con.execute(f"SELECT * FROM {t}").fetchall()))
+            for t in (*REVIEW_TABLES, "loads", "load_errors", "review_changes")
+        }
+    finally:
+        con.close()
+
+
+def _count(db: Path, sql: str, params: list | None = None) -> int:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()[0][0]
+    finally:
+        con.close()
+
+
+def test_valid_and_invalid_together_loads_the_valid_and_records_the_rest(tmp_path: Path, db_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(VALID, corpus / "valid")
+    shutil.copytree(INVALID, corpus / "invalid")
+    result = load([corpus], db_path)
+    n_invalid = len(list(INVALID.glob("*.json")))
+    assert len(result.inserted) == len(list(VALID.glob("*.json")))
+    assert len(result.rejected) == n_invalid
+    assert result.exit_code == 1
+    assert _count(db_path, "SELECT count(DISTINCT source_path) FROM load_errors") == n_invalid
+    # Each rejection names its file and a place in it.
+    con = duckdb.connect(str(db_path), read_only=True)
+    rows = con.execute("SELECT source_path, pointer, message FROM load_errors WHERE source_path LIKE '%dangling_episode.json'").fetchall()
+    con.close()
+    assert rows == [(str(corpus / "invalid" / "dangling_episode.json"), "/patterns/0/episodes/0", "episode 'E9' does not exist in this review")]
+
+
+def test_rows_match_the_document(db_path: Path, minimal_doc: dict) -> None:
+    load([VALID / "minimal.json"], db_path)
+    assert _count(db_path, "SELECT count(*) FROM children WHERE review_id = 'TEST-MIN-001'") == len(minimal_doc["children"])
+    assert _count(db_path, "SELECT count(*) FROM child_harm_types") == sum(len(c["harm_types"]) for c in minimal_doc["children"])
+    assert _count(db_path, "SELECT count(*) FROM factor_codings") == sum(len(e["factors"]) for e in minimal_doc["episodes"])
+    assert _count(db_path, "SELECT count(*) FROM pattern_episodes") == sum(len(p["episodes"]) for p in minimal_doc["patterns"])
+    assert _count(db_path, "SELECT year FROM reviews") == 2020
+    assert _count(db_path, "SELECT count(*) FROM reviews WHERE family_factors_recorded AND region = 'north_west'") == 1
+    assert _count(db_path, "SELECT count(*) FROM pattern_findings WHERE proposed_label IS NOT NULL") == 1
+    con = duckdb.connect(str(db_path), read_only=True)
+    prov = con.execute("SELECT source_path, length(sha256), format, taxonomy_version, loaded_at IS NOT NULL FROM reviews").fetchall()
+    con.close()
+    assert prov == [(str(VALID / "minimal.json"), 64, "lt-review/1", "scie-2008", True)]
+
+
+def test_null_family_factors_is_not_recorded_rather_than_absent(tmp_path: Path, db_path: Path, minimal_doc: dict) -> None:
+    doc = copy.deepcopy(minimal_doc)
+    doc["family_factors"] = None
+    load([write_doc(tmp_path, doc)], db_path)
+    assert _count(db_path, "SELECT count(*) FROM reviews WHERE NOT family_factors_recorded") == 1
+    assert _count(db_path, "SELECT count(*) FROM review_family_factors") == 0
+
+
+def test_reloading_the_same_review_is_a_no_op(db_path: Path) -> None:
+    load([VALID], db_path)
+    before = _state(db_path)
+    result = load([VALID], db_path)
+    after = _state(db_path)
+    assert result.unchanged == ["TEST-MIN-001"] and not result.inserted and not result.replaced
+    assert {k: v for k, v in after.items() if k != "loads"} == {k: v for k, v in before.items() if k != "loads"}
+    assert len(after["loads"]) == len(before["loads"]) + 1
+
+
+def test_changed_review_replaces_the_old_and_the_change_is_recorded(tmp_path: Path, db_path: Path, minimal_doc: dict) -> None:
+    first = write_doc(tmp_path / "v1", minimal_doc)
+    load([first], db_path)
+    doc = copy.deepcopy(minimal_doc)
+    doc["episodes"].append(dict(doc["episodes"][0], episode_id="E3", title="Follow-up"))
+    doc["children"] = doc["children"][:1]
+    second = write_doc(tmp_path / "v2", doc)
+    result = load([second], db_path)
+    assert result.replaced == ["TEST-MIN-001"]
+    assert _count(db_path, "SELECT count(*) FROM reviews") == 1
+    assert _count(db_path, "SELECT count(*) FROM episodes") == 3
+    assert _count(db_path, "SELECT count(*) FROM children") == 1
+    assert _count(db_path, "SELECT count(*) FROM review_changes WHERE review_id = 'TEST-MIN-001' AND new_source = ?", [str(second)]) == 1
+
+
+def test_same_review_id_twice_in_one_batch_rejects_the_second(tmp_path: Path, db_path: Path, minimal_doc: dict) -> None:
+    a = write_doc(tmp_path, minimal_doc, "a.json")
+    other = copy.deepcopy(minimal_doc)
+    other["title"] = "Child M, second copy"
+    b = write_doc(tmp_path, other, "b.json")
+    result = load([tmp_path], db_path)
+    assert result.inserted == ["TEST-MIN-001"]
+    assert [(p.source, p.pointer) for p in result.problems] == [(str(b), "/review_id")]
+    assert str(a) in result.problems[0].message
+
+
+def test_interrupted_load_leaves_the_database_as_it_was(tmp_path: Path, db_path: Path, minimal_doc: dict) -> None:
+    load([VALID], db_path)
+    before = _state(db_path)
+    doc = copy.deepcopy(minimal_doc)
+    doc["review_id"] = "TEST-NEW-002"
+    changed = copy.deepcopy(minimal_doc)
+    changed["title"] = "Child M (revised)"
+    paths = [write_doc(tmp_path / "n", doc), write_doc(tmp_path / "c", changed)]
+
+    def boom(con: duckdb.DuckDBPyConnection) -> None:
+        raise RuntimeError("simulated crash just before commit")
+
+    with pytest.raises(RuntimeError):
+        load(paths, db_path, _before_commit=boom)
+    assert _state(db_path) == before
+
+
+def test_killed_process_mid_load_leaves_the_database_as_it_was(tmp_path: Path, db_path: Path, minimal_doc: dict) -> None:
+    """A real interruption: the process dies (no Python cleanup) with the transaction open."""
+    load([VALID], db_path)
+    before = _state(db_path)
+    doc = copy.deepcopy(minimal_doc)
+    doc["review_id"] = "TEST-NEW-003"
+    path = write_doc(tmp_path / "n", doc)
+    script = (
+        "import os, sys\n"
+        "from lt_workbench.load import load\n"
+        f"load([{str(path)!r}], {str(db_path)!r}, _before_commit=lambda con: os._exit(9))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
+    assert proc.returncode == 9
+    assert _state(db_path) == before
+
+
+def test_collect_paths_takes_files_folders_and_globs(tmp_path: Path, minimal_doc: dict) -> None:
+    a = write_doc(tmp_path / "x" / "deep", minimal_doc, "a.json")
+    b = write_doc(tmp_path / "y", minimal_doc, "b.json")
+    (tmp_path / "y" / "notes.txt").write_text("not a review")
+    assert collect_paths([tmp_path / "x"]) == [a]
+    assert collect_paths([str(tmp_path / "*" / "*.json")]) == [b]
+    assert collect_paths([str(tmp_path / "**" / "*.json")]) == sorted([a, b], key=str)
+    assert collect_paths([b, b]) == [b]
+    with pytest.raises(LoadError, match="no such file or folder"):
+        collect_paths([tmp_path / "missing"])
+    with pytest.raises(LoadError, match="matches no files"):
+        collect_paths([str(tmp_path / "*.nothing")])
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "lt_workbench", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_cli_exit_codes(tmp_path: Path, db_path: Path) -> None:
+    ok = _cli("load", str(VALID), "--db", str(db_path))
+    assert ok.returncode == 0, ok.stderr
+    assert "1 new" in ok.stdout
+    some_bad = _cli("load", str(VALID), str(INVALID / "unknown_code.json"), "--db", str(db_path))
+    assert some_bad.returncode == 1
+    assert "unknown_code.json: at /patterns/1/code" in some_bad.stderr
+    assert "1 unchanged" in some_bad.stdout
+    usage = _cli("load", str(tmp_path / "nope"), "--db", str(db_path))
+    assert usage.returncode == 2 and "no such file or folder" in usage.stderr
+    assert _cli("load", "--no-such-option").returncode == 2
+    assert _cli("validate", str(INVALID)).returncode == 1
+    assert _cli("validate", str(VALID)).returncode == 0
