@@ -84,3 +84,13 @@ def test_schema_enums_agree_with_the_frames(frame: str, path: tuple[str, ...]) -
 def test_unknown_version_is_a_clear_error() -> None:
     with pytest.raises(TaxonomyError, match="known versions are scie-2008"):
         frames.taxonomy_frame("nope-1999")
+
+
+def test_format_readme_lists_every_vocabulary_code() -> None:
+    from lt_workbench.config import REPO_ROOT
+
+    text = (REPO_ROOT / "schemas" / "README.md").read_text(encoding="utf-8")
+    t = frames.taxonomy_frame()
+    flat = t[~t.frame.isin(frames.HIERARCHICAL_FRAMES)]
+    missing = [f"{f}:{c}" for f, c in zip(flat.frame, flat.code) if f"`{c}`" not in text]
+    assert not missing

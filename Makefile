@@ -1,0 +1,44 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Nothing needed beyond python3.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DB     ?= data/workbench.duckdb
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test setup browser-deps notebooks-test bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## demo: set up, load the bundled synthetic sample, print the first cross-review table.
+demo: $(STAMP)
+	rm -f $(DB) $(DB).wal
+	$(BIN)/lt-workbench load data/sample data/examples --db $(DB)
+	$(BIN)/lt-workbench info --db $(DB)
+	@echo
+	@echo "Patterns by number of reviews and areas (restricted view; files default to public):"
+	$(BIN)/lt-workbench recurrence --db $(DB) --level 2 --disclosure restricted --format markdown
+
+## browser-deps: Debian's Chromium for the real-browser test (skipped where apt is unavailable).
+browser-deps:
+	@if [ -x /usr/bin/chromium ]; then echo "chromium present"; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "WARNING: could not install chromium; the browser test will be skipped"; \
+	else echo "WARNING: no root apt-get; the browser test will be skipped"; fi
+
+## test: set up and run every test, notebooks included.
+test: $(STAMP) browser-deps
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_load.py
+	$(BIN)/python benchmarks/bench_tabulate.py
+
+clean:
+	rm -rf $(VENV) $(DB) $(DB).wal

@@ -1,0 +1,20 @@
+"""Each module states its public names in __all__, and every listed name exists."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import pytest
+
+import lt_workbench
+
+MODULES = sorted(m.name for m in pkgutil.iter_modules(lt_workbench.__path__) if not m.name.startswith("_"))
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_all_is_explicit_and_true(name: str) -> None:
+    module = importlib.import_module(f"lt_workbench.{name}")
+    assert hasattr(module, "__all__"), f"lt_workbench.{name} has no __all__"
+    for item in module.__all__:
+        assert hasattr(module, item), f"lt_workbench.{name}.__all__ lists {item!r}, which does not exist"
