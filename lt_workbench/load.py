@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 import duckdb
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from tqdm import tqdm
 
 from .config import DEFAULT_TAXONOMY_VERSION, FORMAT
@@ -75,19 +76,62 @@ def collect_paths(inputs: Iterable[str | Path]) -> list[Path]:
     return sorted(found, key=lambda q: str(q))
 
 
-def check_paths(paths: Sequence[Path], *, progress: bool | None = None, workers: int | None = None) -> list[Checked]:
-    """Check every file (in parallel for large batches), then flag review ids repeated within the batch."""
+@dataclass
+class _Chunk:
+    """One worker's share: the checked files (documents dropped) and the rows of the valid ones."""
+
+    checked: list[Checked]
+    tables: dict[str, pa.Table]
+
+
+def _check_chunk(job: tuple[int, list[Path]]) -> _Chunk:
+    """Check files and shape the valid ones into columnar rows tagged with their batch index `_doc`.
+
+    Runs in a worker process for large batches: only Arrow tables and small records travel back.
+    """
+    first, paths = job
+    rows = _Columns()
+    checked = []
+    for offset, path in enumerate(paths):
+        c = check_file(path)
+        if c.ok:
+            rows.review(c, first + offset)
+        c.doc = None
+        checked.append(c)
+    return _Chunk(checked, rows.to_arrow())
+
+
+def _jobs(paths: Sequence[Path], n_chunks: int) -> list[tuple[int, list[Path]]]:
+    size = max(1, -(-len(paths) // n_chunks))
+    return [(i, list(paths[i : i + size])) for i in range(0, len(paths), size)]
+
+
+def _check_all(paths: Sequence[Path], *, progress: bool | None, workers: int | None) -> list[_Chunk]:
     show = sys.stderr.isatty() if progress is None else progress
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
-    if len(paths) >= _PARALLEL_FROM and n_workers > 1:
-        with ProcessPoolExecutor(max_workers=n_workers) as pool:
-            results = list(
-                tqdm(pool.map(check_file, paths, chunksize=64), total=len(paths), disable=not show, desc="checking", unit="file")
-            )
-    else:
-        results = [check_file(p) for p in tqdm(paths, disable=not show, desc="checking", unit="file")]
+    bar = tqdm(total=len(paths), disable=not show or len(paths) < 50, desc="checking", unit="file")
+    chunks: list[_Chunk] = []
+    try:
+        if len(paths) >= _PARALLEL_FROM and n_workers > 1:
+            with ProcessPoolExecutor(max_workers=n_workers) as pool:
+                for chunk in pool.map(_check_chunk, _jobs(paths, n_workers * 8)):
+                    chunks.append(chunk)
+                    bar.update(len(chunk.checked))
+        else:
+            for job in _jobs(paths, max(1, len(paths) // 100)):
+                chunk = _check_chunk(job)
+                chunks.append(chunk)
+                bar.update(len(chunk.checked))
+    finally:
+        bar.close()
+    _flag_repeated_ids([c for chunk in chunks for c in chunk.checked])
+    return chunks
+
+
+def _flag_repeated_ids(checked: list[Checked]) -> None:
+    """A review id given twice in one batch: the first file (in path order) wins, the rest are rejected."""
     first_seen: dict[str, str] = {}
-    for c in results:
+    for c in checked:
         rid = c.review_id
         if rid is None or not c.ok:
             continue
@@ -97,7 +141,11 @@ def check_paths(paths: Sequence[Path], *, progress: bool | None = None, workers:
             )
         else:
             first_seen[rid] = c.source
-    return results
+
+
+def check_paths(paths: Sequence[Path], *, progress: bool | None = None, workers: int | None = None) -> list[Checked]:
+    """Check every file (in parallel for large batches) without loading; flags ids repeated in the batch."""
+    return [c for chunk in _check_all(paths, progress=progress, workers=workers) for c in chunk.checked]
 
 
 @dataclass
@@ -127,16 +175,24 @@ class LoadResult:
         )
 
 
-class _Rows:
-    """Column-wise buffers for every review table, filled document by document."""
+class _Columns:
+    """Column-wise buffers for every review table, filled document by document, handed over as Arrow."""
 
     def __init__(self) -> None:
-        self.tables: dict[str, list[dict[str, Any]]] = {t: [] for t in REVIEW_TABLES}
+        self.tables: dict[str, dict[str, list[Any]]] = {t: {} for t in REVIEW_TABLES}
 
     def add(self, table: str, **row: Any) -> None:
-        self.tables[table].append(row)
+        cols = self.tables[table]
+        if not cols:
+            for k in row:
+                cols[k] = []
+        for k, v in row.items():
+            cols[k].append(v)
 
-    def review(self, c: Checked, load_id: int, loaded_at: dt.datetime) -> None:
+    def to_arrow(self) -> dict[str, pa.Table]:
+        return {t: pa.table(cols) for t, cols in self.tables.items() if cols}
+
+    def review(self, c: Checked, doc_no: int) -> None:
         d = c.doc
         assert d is not None
         rid = d["review_id"]
@@ -152,57 +208,58 @@ class _Rows:
             intervention_level=d.get("intervention_level"), quality_grade=d.get("quality_grade"),
             family_factors_recorded=ff is not None, n_children=len(d["children"]), n_episodes=len(d["episodes"]),
             format=d.get("format", FORMAT), taxonomy_version=d.get("taxonomy_version") or DEFAULT_TAXONOMY_VERSION,
-            source_path=c.source, sha256=c.sha256, load_id=load_id, loaded_at=loaded_at,
+            source_path=c.source, sha256=c.sha256, _doc=doc_no,
         )
         for code in ff or []:
-            self.add("review_family_factors", review_id=rid, code=code)
+            self.add("review_family_factors", _doc=doc_no, review_id=rid, code=code)
         for code in d.get("agencies") or []:
-            self.add("review_agencies", review_id=rid, code=code)
+            self.add("review_agencies", _doc=doc_no, review_id=rid, code=code)
         for n, child in enumerate(d["children"], start=1):
-            self.add("children", review_id=rid, child_no=n, age_band=child["age_band"], sex=child["sex"], outcome=child["outcome"])
+            self.add("children", _doc=doc_no, review_id=rid, child_no=n, age_band=child["age_band"], sex=child["sex"], outcome=child["outcome"])
             for code in child.get("harm_types") or []:
-                self.add("child_harm_types", review_id=rid, child_no=n, code=code)
+                self.add("child_harm_types", _doc=doc_no, review_id=rid, child_no=n, code=code)
         for n, ep in enumerate(d["episodes"], start=1):
             eid = ep["episode_id"]
             self.add(
-                "episodes", review_id=rid, episode_id=eid, episode_no=n, title=ep.get("title"),
+                "episodes", _doc=doc_no, review_id=rid, episode_id=eid, episode_no=n, title=ep.get("title"),
                 start_date=_date(ep["start"]), end_date=_date(ep.get("end")), description=ep.get("description"),
                 significance=ep.get("significance"), practice=ep["practice"], judgement=ep.get("judgement"),
             )
             for code in ep.get("agencies") or []:
-                self.add("episode_agencies", review_id=rid, episode_id=eid, code=code)
+                self.add("episode_agencies", _doc=doc_no, review_id=rid, episode_id=eid, code=code)
             for k, f in enumerate(ep.get("factors") or [], start=1):
-                self.add("factor_codings", review_id=rid, episode_id=eid, coding_no=k, code=f["code"], influence=f["influence"], note=f.get("note"))
+                self.add("factor_codings", _doc=doc_no, review_id=rid, episode_id=eid, coding_no=k, code=f["code"], influence=f["influence"], note=f.get("note"))
         for n, pat in enumerate(d.get("patterns") or [], start=1):
             self.add(
-                "pattern_findings", review_id=rid, finding_no=n, code=pat["code"], direction=pat["direction"],
+                "pattern_findings", _doc=doc_no, review_id=rid, finding_no=n, code=pat["code"], direction=pat["direction"],
                 priority=pat.get("priority"), finding=pat.get("finding"), proposed_label=pat.get("proposed_label"),
             )
             for eid in dict.fromkeys(pat["episodes"]):
-                self.add("pattern_episodes", review_id=rid, finding_no=n, episode_id=eid)
+                self.add("pattern_episodes", _doc=doc_no, review_id=rid, finding_no=n, episode_id=eid)
         for n, rec in enumerate(d.get("recommendations") or [], start=1):
             self.add(
-                "recommendations", review_id=rid, rec_id=rec["rec_id"], rec_no=n, text=rec.get("text"), kind=rec["kind"],
+                "recommendations", _doc=doc_no, review_id=rid, rec_id=rec["rec_id"], rec_no=n, text=rec.get("text"), kind=rec["kind"],
                 level=rec["level"], agency=rec.get("agency"), lead_role=rec.get("lead_role"), due=_date(rec.get("due")),
                 status=rec["status"],
             )
             for code in dict.fromkeys(rec.get("patterns") or []):
-                self.add("recommendation_patterns", review_id=rid, rec_id=rec["rec_id"], code=code)
+                self.add("recommendation_patterns", _doc=doc_no, review_id=rid, rec_id=rec["rec_id"], code=code)
         for code in d.get("practice_points") or []:
-            self.add("practice_points", review_id=rid, code=code)
+            self.add("practice_points", _doc=doc_no, review_id=rid, code=code)
 
 
 def _date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(value) if isinstance(value, str) else None
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]]) -> None:
-    if not rows:
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table | list[dict[str, Any]]) -> None:
+    """Append rows by column name; `table` always comes from this module's fixed lists."""
+    data = rows if isinstance(rows, pa.Table) else pa.Table.from_pylist(rows)
+    if data.num_rows == 0:
         return
-    frame = pd.DataFrame.from_records(rows)
-    con.register("_incoming", frame)
+    con.register("_incoming", data)
     try:
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")  # table names come from REVIEW_TABLES
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")
     finally:
         con.unregister("_incoming")
 
@@ -222,18 +279,19 @@ def load(
     error); the database is then unchanged. `_before_commit` is a test hook to simulate an
     interruption at the last moment.
     """
+    inputs = list(inputs)
     paths = collect_paths(inputs)
-    checked = check_paths(paths, progress=progress, workers=workers)
+    chunks = _check_all(paths, progress=progress, workers=workers)
     con = connect(db)
     try:
-        return _load_checked(con, checked, [str(i) for i in inputs], str(db) if db else "default", _before_commit)
+        return _write(con, chunks, [str(i) for i in inputs], str(db) if db else "default", _before_commit)
     finally:
         con.close()
 
 
-def _load_checked(
+def _write(
     con: duckdb.DuckDBPyConnection,
-    checked: list[Checked],
+    chunks: list[_Chunk],
     inputs: list[str],
     db_label: str,
     before_commit: Callable[[duckdb.DuckDBPyConnection], None] | None,
@@ -241,14 +299,15 @@ def _load_checked(
     existing = {
         rid: (sha, src) for rid, sha, src in con.execute("SELECT review_id, sha256, source_path FROM reviews").fetchall()
     }
+    checked = [c for chunk in chunks for c in chunk.checked]
     started = dt.datetime.now()
     con.execute("BEGIN TRANSACTION")
     try:
         load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchall()[0][0]
         result = LoadResult(load_id=load_id, db=db_label, n_files=len(checked))
-        rows = _Rows()
+        accepted: list[int] = []
         changes = []
-        for c in checked:
+        for doc_no, c in enumerate(checked):
             if not c.ok:
                 result.rejected.append(c)
                 continue
@@ -265,14 +324,20 @@ def _load_checked(
                 )
             else:
                 result.inserted.append(rid)
-            rows.review(c, load_id, started)
+            accepted.append(doc_no)
         if result.replaced:
-            con.register("_replaced", pd.DataFrame({"review_id": result.replaced}))
+            con.register("_replaced", pa.table({"review_id": result.replaced}))
             for table in REVIEW_TABLES:
                 con.execute(f"DELETE FROM {table} WHERE review_id IN (SELECT review_id FROM _replaced)")
             con.unregister("_replaced")
-        for table, table_rows in rows.tables.items():
-            _insert(con, table, table_rows)
+        keep = pa.array(accepted, type=pa.int64())
+        for chunk in chunks:
+            for table, data in chunk.tables.items():
+                data = data.filter(pc.is_in(data["_doc"], value_set=keep)).drop_columns(["_doc"])
+                if table == "reviews":
+                    data = data.append_column("load_id", pa.array([load_id] * data.num_rows, pa.int32()))
+                    data = data.append_column("loaded_at", pa.array([started] * data.num_rows, pa.timestamp("us")))
+                _insert(con, table, data)
         _insert(con, "review_changes", changes)
         errors = [
             dict(load_id=load_id, source_path=c.source, error_no=k, pointer=p.pointer, message=p.message, review_id=c.review_id)
@@ -292,7 +357,7 @@ def _load_checked(
         con.execute("COMMIT")
     except BaseException as e:
         con.execute("ROLLBACK")
-        if isinstance(e, (duckdb.Error,)):
+        if isinstance(e, duckdb.Error):
             raise LoadError(f"the load was rolled back, the database is unchanged: {e}") from e
         raise
     return result

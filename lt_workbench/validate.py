@@ -49,22 +49,24 @@ class Problem:
 
 @dataclass(slots=True)
 class Checked:
-    """A file read and checked: the document when valid, otherwise every problem found."""
+    """A file read and checked: its review id and hash, every problem found, and the document.
+
+    `doc` may be dropped (None) once the rows are built, so large batches are not held twice.
+    """
 
     source: str
     sha256: str
     doc: dict[str, Any] | None
     problems: list[Problem] = field(default_factory=list)
+    review_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.review_id is None and isinstance(self.doc, dict) and isinstance(self.doc.get("review_id"), str):
+            self.review_id = self.doc["review_id"]
 
     @property
     def ok(self) -> bool:
-        return not self.problems and self.doc is not None
-
-    @property
-    def review_id(self) -> str | None:
-        if isinstance(self.doc, dict) and isinstance(self.doc.get("review_id"), str):
-            return self.doc["review_id"]
-        return None
+        return not self.problems
 
 
 @lru_cache(maxsize=1)
