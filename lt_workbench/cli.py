@@ -86,6 +86,128 @@ def info(db: DbOption = None) -> None:
         typer.echo(f"{key}: {value}")
 
 
+# --- tabulation commands (one-to-one with lt_workbench.tabulate) ------------------------------
+
+WhereOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--where", help="Filter DIM=VALUE (repeatable): region=london, year=2015..2019, age-band=under_1,1_to_4."),
+]
+DisclosureOption = Annotated[
+    str, typer.Option("--disclosure", help="public (suppressed, safe to share; the default for output) or restricted (full numbers).")
+]
+ProfileOption = Annotated[str, typer.Option("--profile", help="Disclosure profile: dfe, nhs or ons.")]
+ThresholdOption = Annotated[Optional[int], typer.Option("--threshold", help="Smallest count that may be shown (overrides the profile).")]
+FormatOption = Annotated[str, typer.Option("--format", help="csv, json or markdown.")]
+OutOption = Annotated[Optional[Path], typer.Option("--out", help="Write to this file instead of standard output.")]
+
+
+def _emit(table, fmt: str, out: Optional[Path]) -> None:
+    """Write a table; the unit, disclosure note and caveats go to stderr beside CSV (JSON and Markdown carry them)."""
+    from .tabulate import header, render
+
+    text = render(table, fmt)  # type: ignore[arg-type]
+    if fmt == "csv":
+        _err(header(table))
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        _err(f"wrote {len(table)} rows to {out}")
+
+
+@app.command("tabulate")
+def tabulate_command(
+    frame: Annotated[str, typer.Argument(help="patterns, factors, practice-points, family-factors, agencies, age-band, sex, harm-types, outcome, review-type, trigger, intervention-level, recommendation-kind, ...")],
+    level: Annotated[Optional[int], typer.Option("--level", help="Depth in a hierarchical frame (1, 2, 3); default all.")] = None,
+    by: Annotated[Optional[list[str]], typer.Option("--by", help="Dimension to group by (repeatable): year, period, region, nation, age-band, ...")] = None,
+    unit: Annotated[str, typer.Option("--unit", help="What is counted: review, child, episode, coding or area.")] = "review",
+    where: WhereOption = None,
+    totals: Annotated[bool, typer.Option("--totals/--no-totals", help="Add 'All' rows for additive --by dimensions.")] = False,
+    year_basis: Annotated[str, typer.Option("--year-basis", help="Year of: completed, commissioned or published.")] = "completed",
+    disclosure: DisclosureOption = "public",
+    profile: ProfileOption = "dfe",
+    threshold: ThresholdOption = None,
+    fmt: FormatOption = "csv",
+    out: OutOption = None,
+    db: DbOption = None,
+) -> None:
+    """Count reviews (or children, episodes, codings, areas) per code of a frame, rolled up, with Wilson intervals."""
+    from . import tabulate as tab
+
+    table = tab.frequency(
+        frame, level=level, by=tuple(by or ()), unit=unit, where=tab.parse_where(where or []), totals=totals,  # type: ignore[arg-type]
+        year_basis=year_basis, db=db, disclosure=disclosure, profile=profile, threshold=threshold,  # type: ignore[arg-type]
+    )
+    _emit(table, fmt, out)
+
+
+@app.command("recurrence")
+def recurrence_command(
+    frame: Annotated[str, typer.Argument(help="patterns (default) or factors.")] = "patterns",
+    level: Annotated[Optional[int], typer.Option("--level", help="Depth (1, 2, 3); default all.")] = None,
+    recent_years: Annotated[int, typer.Option("--recent-years", help="Length of the recent window, in years.")] = 5,
+    as_of_year: Annotated[Optional[int], typer.Option("--as-of-year", help="Last year of the recent window (default: latest in scope).")] = None,
+    where: WhereOption = None,
+    disclosure: DisclosureOption = "public",
+    profile: ProfileOption = "dfe",
+    threshold: ThresholdOption = None,
+    fmt: FormatOption = "csv",
+    out: OutOption = None,
+    db: DbOption = None,
+) -> None:
+    """Per pattern: reviews, areas, regions, first/last year, recent share against before (Fisher, BH)."""
+    from . import tabulate as tab
+
+    table = tab.recurrence(
+        frame, level=level, recent_years=recent_years, as_of_year=as_of_year, where=tab.parse_where(where or []), db=db,
+        disclosure=disclosure, profile=profile, threshold=threshold,  # type: ignore[arg-type]
+    )
+    _emit(table, fmt, out)
+
+
+@app.command("cooccurrence")
+def cooccurrence_command(
+    kind: Annotated[str, typer.Argument(help="patterns (pattern x pattern) or factor-pattern (factor x pattern within episodes).")] = "patterns",
+    level: Annotated[int, typer.Option("--level", help="Pattern depth (1, 2, 3).")] = 2,
+    factor_level: Annotated[int, typer.Option("--factor-level", help="Factor depth: 1 levels, 2 types, 3 factors.")] = 2,
+    unit: Annotated[str, typer.Option("--unit", help="review or episode.")] = "review",
+    min_together: Annotated[int, typer.Option("--min-together", help="Only pairs seen together at least this often.")] = 1,
+    where: WhereOption = None,
+    disclosure: DisclosureOption = "public",
+    profile: ProfileOption = "dfe",
+    threshold: ThresholdOption = None,
+    fmt: FormatOption = "csv",
+    out: OutOption = None,
+    db: DbOption = None,
+) -> None:
+    """Which codes occur together: counts, Jaccard, lift, odds ratio with Fisher p and BH q."""
+    from . import tabulate as tab
+
+    table = tab.cooccurrence(
+        kind, level=level, factor_level=factor_level, unit=unit, min_together=min_together,  # type: ignore[arg-type]
+        where=tab.parse_where(where or []), db=db, disclosure=disclosure, profile=profile, threshold=threshold,  # type: ignore[arg-type]
+    )
+    _emit(table, fmt, out)
+
+
+@app.command("evidence")
+def evidence_command(
+    code: Annotated[str, typer.Argument(help="A code, e.g. P2.1 or FL.WORK.03: what reviewers wrote behind it.")],
+    frame: Annotated[Optional[str], typer.Option("--frame", help="Frame of the code when it is ambiguous.")] = None,
+    where: WhereOption = None,
+    disclosure: Annotated[str, typer.Option("--disclosure", help="Must be restricted: evidence is free text.")] = "public",
+    fmt: FormatOption = "csv",
+    out: OutOption = None,
+    db: DbOption = None,
+) -> None:
+    """The findings, episodes and factor notes behind a cell (restricted only: pass --disclosure restricted)."""
+    from . import tabulate as tab
+
+    table = tab.evidence(code, frame=frame, where=tab.parse_where(where or []), db=db, disclosure=disclosure)  # type: ignore[arg-type]
+    _emit(table, fmt, out)
+
+
 def main() -> None:
     """Entry point: turn deliberate errors into a message and exit code 2, never a traceback.
 

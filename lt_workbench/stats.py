@@ -1,0 +1,207 @@
+"""The statistics a researcher expects on cross-review counts, each delegated to scipy or statsmodels.
+
+Nothing here is hand-rolled: intervals, tests and adjustments are library calls, wrapped so the
+tabulation layer can apply them to whole columns and name the method in its output. Functions
+take plain counts, so they can be checked against published values independently of the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Sequence
+
+import numpy as np
+from scipy.stats import binom, fisher_exact
+from scipy.stats.contingency import odds_ratio as _scipy_odds_ratio
+from statsmodels.stats.contingency_tables import Table, Table2x2
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import proportion_confint
+
+__all__ = [
+    "WILSON_METHOD",
+    "TREND_METHODS",
+    "FUNNEL_METHOD",
+    "BH_METHOD",
+    "wilson_interval",
+    "TrendResult",
+    "trend_test",
+    "OR_METHODS",
+    "FisherResult",
+    "fisher_2x2",
+    "FunnelLimits",
+    "funnel_limits",
+    "bh_adjust",
+]
+
+WILSON_METHOD = "Wilson score interval, 95% (statsmodels proportion_confint, method='wilson')"
+TREND_METHODS = {
+    "cochran-armitage": (
+        "Cochran-Armitage test for trend in proportions across years (linear-by-linear association, "
+        "statsmodels Table.test_ordinal_association, year as the row score)"
+    ),
+    "logistic": "logistic regression of presence on year (binomial GLM, statsmodels); Wald test of the year slope",
+}
+FUNNEL_METHOD = (
+    "exact binomial limits around the overall proportion (scipy.stats.binom.ppf at 2.5%/97.5% and 0.1%/99.9%), "
+    "not interpolated"
+)
+BH_METHOD = "Benjamini-Hochberg false discovery rate (statsmodels multipletests, method='fdr_bh')"
+
+
+def wilson_interval(count: Sequence[float] | np.ndarray, n: Sequence[float] | np.ndarray, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for count/n, as proportions (0-1); NaN where n is 0.
+
+    Wilson rather than Wald because counts of reviews are often small and proportions near 0 or 1.
+    """
+    c = np.asarray(count, dtype=float)
+    m = np.asarray(n, dtype=float)
+    low = np.full(c.shape, np.nan)
+    high = np.full(c.shape, np.nan)
+    ok = m > 0
+    if ok.any():
+        lo, hi = proportion_confint(c[ok], m[ok], alpha=alpha, method="wilson")
+        low[ok] = lo
+        high[ok] = hi
+    return low, high
+
+
+@dataclass(frozen=True)
+class TrendResult:
+    """One trend test: which method, its statistic and p-value, and the direction of the change."""
+
+    method: str
+    statistic: float
+    p_value: float
+    direction: Literal["rising", "falling", "flat"]
+    slope: float            # z score (Cochran-Armitage) or log-odds per year (logistic)
+    n_years: int
+    n: int
+
+
+def trend_test(
+    counts: Sequence[int],
+    totals: Sequence[int],
+    years: Sequence[float],
+    method: Literal["cochran-armitage", "logistic"] = "cochran-armitage",
+    step_at: float | None = None,
+) -> TrendResult:
+    """Test for a trend in count/total across years.
+
+    Cochran-Armitage (the default) is the linear-by-linear association test of a 2 x k table with
+    the years as scores; its statistic is (N-1)/N times the classical chi-square of R's
+    prop.trend.test. `logistic` fits a binomial GLM on year and, with `step_at`, a step for
+    years >= step_at, so a series break (SCR to CSPR) is not mistaken for a trend.
+    """
+    c = np.asarray(counts, dtype=float)
+    t = np.asarray(totals, dtype=float)
+    y = np.asarray(years, dtype=float)
+    keep = t > 0
+    c, t, y = c[keep], t[keep], y[keep]
+    n_years = int(len(y))
+    if n_years < 2 or c.sum() == 0 or c.sum() == t.sum():
+        return TrendResult(TREND_METHODS[method], float("nan"), float("nan"), "flat", float("nan"), n_years, int(t.sum()))
+    if method == "cochran-armitage":
+        res = Table(np.column_stack([c, t - c])).test_ordinal_association(row_scores=y, col_scores=np.array([1.0, 0.0]))
+        z = float(res.zscore)
+        return TrendResult(TREND_METHODS[method], float(res.zscore**2), float(res.pvalue), _direction(z, res.pvalue), z, n_years, int(t.sum()))
+    if method == "logistic":
+        import statsmodels.api as sm
+
+        x = y - y.mean()
+        columns = [np.ones_like(x), x]
+        name = TREND_METHODS[method]
+        if step_at is not None and (y >= step_at).any() and (y < step_at).any():
+            columns.append((y >= step_at).astype(float))
+            name += f", adjusted for a step from {int(step_at)}"
+        model = sm.GLM(np.column_stack([c, t - c]), np.column_stack(columns), family=sm.families.Binomial())
+        fit = model.fit()
+        slope = float(fit.params[1])
+        p = float(fit.pvalues[1])
+        return TrendResult(name, float(fit.tvalues[1] ** 2), p, _direction(slope, p), slope, n_years, int(t.sum()))
+    raise ValueError(f"unknown trend method {method!r}: use one of {', '.join(TREND_METHODS)}")
+
+
+def _direction(signed: float, p: float, alpha: float = 0.05) -> Literal["rising", "falling", "flat"]:
+    if not np.isfinite(p) or p >= alpha:
+        return "flat"
+    return "rising" if signed > 0 else "falling"
+
+
+@dataclass(frozen=True)
+class FisherResult:
+    """A 2 x 2 comparison: odds ratio with its 95% interval and the Fisher exact two-sided p-value."""
+
+    odds_ratio: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    or_method: str
+
+
+OR_METHODS = {
+    "conditional": "conditional maximum-likelihood odds ratio with exact 95% interval (scipy.stats.contingency.odds_ratio)",
+    "sample": "sample odds ratio with Woolf (log) 95% interval, 0.5 added to every cell when one is zero (statsmodels Table2x2)",
+}
+
+
+def fisher_2x2(a: int, b: int, c: int, d: int, or_kind: Literal["conditional", "sample"] = "conditional") -> FisherResult:
+    """Fisher exact test of [[a, b], [c, d]] (rows: group / rest; columns: with / without).
+
+    `conditional` gives the same estimate and interval as R's fisher.test but costs milliseconds;
+    `sample` is the quick Woolf interval used when hundreds of pairs are tested at once.
+    """
+    table = np.array([[a, b], [c, d]], dtype=np.int64)
+    if (table < 0).any():
+        raise ValueError(f"a 2 x 2 table needs non-negative counts, got {table.tolist()}")
+    p = float(fisher_exact(table).pvalue)
+    if or_kind == "conditional":
+        res = _scipy_odds_ratio(table, kind="conditional")
+        ci = res.confidence_interval(0.95)
+        return FisherResult(float(res.statistic), float(ci.low), float(ci.high), p, OR_METHODS[or_kind])
+    if or_kind == "sample":
+        if table.sum(axis=0).min() == 0 or table.sum(axis=1).min() == 0:
+            return FisherResult(float("nan"), float("nan"), float("nan"), p, OR_METHODS[or_kind])
+        # Haldane-Anscombe: 0.5 added to every cell when one is zero (statsmodels' shift_zeros shifts only the zero cells).
+        t = Table2x2(table + 0.5 if (table == 0).any() else table.astype(float), shift_zeros=False)
+        lo, hi = t.oddsratio_confint(0.05)
+        return FisherResult(float(t.oddsratio), float(lo), float(hi), p, OR_METHODS[or_kind])
+    raise ValueError(f"unknown odds ratio kind {or_kind!r}: use one of {', '.join(OR_METHODS)}")
+
+
+@dataclass(frozen=True)
+class FunnelLimits:
+    """Control limits as proportions (0-1) for each denominator, around the overall proportion."""
+
+    p0: float
+    lower_95: np.ndarray
+    upper_95: np.ndarray
+    lower_998: np.ndarray
+    upper_998: np.ndarray
+    method: str = FUNNEL_METHOD
+
+
+def funnel_limits(denominators: Sequence[int] | np.ndarray, p0: float) -> FunnelLimits:
+    """Funnel-plot limits at 95% and 99.8% for a unit with n reviews, when the true proportion is p0.
+
+    Exact binomial quantiles divided by n; a unit is 'outside' when its proportion is below the lower
+    or above the upper limit. Limits, not ranks: funnels compare areas without a league table.
+    """
+    n = np.asarray(denominators, dtype=float)
+    out = {}
+    for name, q in (("lower_95", 0.025), ("upper_95", 0.975), ("lower_998", 0.001), ("upper_998", 0.999)):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[name] = np.where(n > 0, binom.ppf(q, n, p0) / np.where(n > 0, n, 1), np.nan)
+    return FunnelLimits(float(p0), **out)
+
+
+def bh_adjust(p_values: Sequence[float] | np.ndarray, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """Benjamini-Hochberg q-values and reject flags; NaN p-values stay NaN and are not counted as tests."""
+    p = np.asarray(p_values, dtype=float)
+    q = np.full(p.shape, np.nan)
+    reject = np.zeros(p.shape, dtype=bool)
+    ok = np.isfinite(p)
+    if ok.any():
+        r, qv, _, _ = multipletests(p[ok], alpha=alpha, method="fdr_bh")
+        q[ok] = qv
+        reject[ok] = r
+    return q, reject
