@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 from tqdm import tqdm
 
 from .config import DEFAULT_TAXONOMY_VERSION, FORMAT
-from .db import connect, refresh_derived
+from .db import connect, derive_incoming
 from .exceptions import LoadError
 from .validate import Checked, Problem, check_file
 
@@ -329,14 +329,21 @@ def _write(
             con.register("_replaced", pa.table({"review_id": result.replaced}))
             for table in REVIEW_TABLES:
                 con.execute(f"DELETE FROM {table} WHERE review_id IN (SELECT review_id FROM _replaced)")
-            con.unregister("_replaced")
         keep = pa.array(accepted, type=pa.int64())
+        incoming: dict[str, list[pa.Table]] = {}
         for chunk in chunks:
             for table, data in chunk.tables.items():
                 data = data.filter(pc.is_in(data["_doc"], value_set=keep)).drop_columns(["_doc"])
                 if table == "reviews":
                     data = data.append_column("load_id", pa.array([load_id] * data.num_rows, pa.int32()))
                     data = data.append_column("loaded_at", pa.array([started] * data.num_rows, pa.timestamp("us")))
+                if data.num_rows:
+                    _insert(con, table, data)
+                    incoming.setdefault(table, []).append(data)
+        if incoming:
+            for table, data in derive_incoming(incoming).items():
+                if result.replaced:
+                    con.execute(f"DELETE FROM {table} WHERE review_id IN (SELECT review_id FROM _replaced)")
                 _insert(con, table, data)
         _insert(con, "review_changes", changes)
         errors = [
@@ -345,8 +352,6 @@ def _write(
             for k, p in enumerate(c.problems, start=1)
         ]
         _insert(con, "load_errors", errors)
-        if result.inserted or result.replaced:
-            refresh_derived(con)
         con.execute(
             "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [load_id, started, dt.datetime.now(), package_version(), json.dumps(inputs), len(checked),

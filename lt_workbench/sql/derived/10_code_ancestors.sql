@@ -29,5 +29,4 @@ SELECT version, frame, code, ancestor, ancestor_depth, root FROM with_root
 UNION ALL
 SELECT version, frame, code, code AS ancestor, 1 AS ancestor_depth, code AS root
 FROM taxonomy
-WHERE frame NOT IN ('patterns', 'factors', 'practice_points')
-ORDER BY version, frame, code, ancestor_depth;
+WHERE frame NOT IN ('patterns', 'factors', 'practice_points');

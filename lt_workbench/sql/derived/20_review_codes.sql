@@ -33,5 +33,4 @@ SELECT DISTINCT
 FROM raw
 JOIN reviews AS r USING (review_id)
 JOIN code_ancestors AS a
-  ON a.version = r.taxonomy_version AND a.frame = raw.frame AND a.code = raw.code
-ORDER BY raw.frame, depth, code, raw.review_id;
+  ON a.version = r.taxonomy_version AND a.frame = raw.frame AND a.code = raw.code;

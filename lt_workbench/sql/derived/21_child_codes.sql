@@ -5,5 +5,4 @@ CREATE OR REPLACE TABLE child_codes AS
 SELECT review_id, child_no, 'age_band' AS frame, age_band AS code, 1 AS depth, age_band AS root FROM children
 UNION ALL SELECT review_id, child_no, 'sex', sex, 1, sex FROM children
 UNION ALL SELECT review_id, child_no, 'outcome', outcome, 1, outcome FROM children
-UNION ALL SELECT DISTINCT review_id, child_no, 'harm_type', code, 1, code FROM child_harm_types
-ORDER BY frame, code, review_id, child_no;
+UNION ALL SELECT DISTINCT review_id, child_no, 'harm_type', code, 1, code FROM child_harm_types;

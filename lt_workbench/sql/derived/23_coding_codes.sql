@@ -29,5 +29,4 @@ SELECT
 FROM raw
 JOIN reviews AS r USING (review_id)
 JOIN code_ancestors AS a
-  ON a.version = r.taxonomy_version AND a.frame = raw.frame AND a.code = raw.code
-ORDER BY raw.frame, depth, code, raw.review_id, raw.coding_key;
+  ON a.version = r.taxonomy_version AND a.frame = raw.frame AND a.code = raw.code;

@@ -17,5 +17,4 @@ SELECT
 FROM episode_codes AS f
 JOIN episode_codes AS p
   ON p.review_id = f.review_id AND p.episode_id = f.episode_id
-WHERE f.frame = 'factors' AND p.frame = 'patterns'
-ORDER BY factor_depth, pattern_depth, factor_code, pattern_code, f.review_id, f.episode_id;
+WHERE f.frame = 'factors' AND p.frame = 'patterns';
