@@ -21,8 +21,9 @@ demo: $(STAMP)
 	$(BIN)/lt-workbench load data/sample data/examples --db $(DB)
 	$(BIN)/lt-workbench info --db $(DB)
 	@echo
-	@echo "Patterns by number of reviews and areas (restricted view; files default to public):"
-	$(BIN)/lt-workbench recurrence --db $(DB) --level 2 --disclosure restricted --format markdown
+	@echo
+	@echo "Patterns (level 2) by number of reviews and areas, public disclosure control:"
+	$(BIN)/lt-workbench recurrence --db $(DB) --level 2 --format markdown
 
 ## browser-deps: Debian's Chromium for the real-browser test (skipped where apt is unavailable).
 browser-deps:
