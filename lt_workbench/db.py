@@ -64,7 +64,7 @@ def derive_incoming(tables: dict[str, list[pa.Table]]) -> dict[str, pa.Table]:
     everything inside its transaction, where scans of uncommitted rows are slow.
     Returns the review-keyed derived tables (those with a review_id column).
     """
-    scratch = duckdb.connect()
+    scratch = duckdb.connect(config={"preserve_insertion_order": False})
     try:
         scratch.execute(sql_file("schema/tables.sql"))
         _insert_taxonomy(scratch)

@@ -175,77 +175,95 @@ class LoadResult:
         )
 
 
+# Column order of the row tuples built below; `_doc` is the file's index in the batch.
+_COLUMNS: dict[str, tuple[str, ...]] = {
+    "reviews": (
+        "_doc", "review_id", "title", "review_type", "method", "area_code", "area_name", "region", "nation",
+        "commissioned", "completed", "published", "year", "trigger_reason", "trigger_question", "intervention_level",
+        "quality_grade", "family_factors_recorded", "n_children", "n_episodes", "format", "taxonomy_version",
+        "source_path", "sha256",
+    ),
+    "review_family_factors": ("_doc", "review_id", "code"),
+    "review_agencies": ("_doc", "review_id", "code"),
+    "children": ("_doc", "review_id", "child_no", "age_band", "sex", "outcome"),
+    "child_harm_types": ("_doc", "review_id", "child_no", "code"),
+    "episodes": (
+        "_doc", "review_id", "episode_id", "episode_no", "title", "start_date", "end_date", "description",
+        "significance", "practice", "judgement",
+    ),
+    "episode_agencies": ("_doc", "review_id", "episode_id", "code"),
+    "factor_codings": ("_doc", "review_id", "episode_id", "coding_no", "code", "influence", "note"),
+    "pattern_findings": ("_doc", "review_id", "finding_no", "code", "direction", "priority", "finding", "proposed_label"),
+    "pattern_episodes": ("_doc", "review_id", "finding_no", "episode_id"),
+    "recommendations": ("_doc", "review_id", "rec_id", "rec_no", "text", "kind", "level", "agency", "lead_role", "due", "status"),
+    "recommendation_patterns": ("_doc", "review_id", "rec_id", "code"),
+    "practice_points": ("_doc", "review_id", "code"),
+}
+
+
 class _Columns:
-    """Column-wise buffers for every review table, filled document by document, handed over as Arrow."""
+    """Row tuples for every review table, filled document by document, handed over as Arrow columns."""
 
     def __init__(self) -> None:
-        self.tables: dict[str, dict[str, list[Any]]] = {t: {} for t in REVIEW_TABLES}
-
-    def add(self, table: str, **row: Any) -> None:
-        cols = self.tables[table]
-        if not cols:
-            for k in row:
-                cols[k] = []
-        for k, v in row.items():
-            cols[k].append(v)
+        self.rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in REVIEW_TABLES}
 
     def to_arrow(self) -> dict[str, pa.Table]:
-        return {t: pa.table(cols) for t, cols in self.tables.items() if cols}
+        out = {}
+        for table, rows in self.rows.items():
+            if rows:
+                out[table] = pa.table(dict(zip(_COLUMNS[table], map(list, zip(*rows)))))
+        return out
 
     def review(self, c: Checked, doc_no: int) -> None:
+        """Shape one valid document into rows of every review table."""
         d = c.doc
         assert d is not None
+        rows = self.rows
         rid = d["review_id"]
         dates = d["dates"]
+        area = d["area"]
+        trigger = d["trigger"]
         completed = dt.date.fromisoformat(dates["completed"])
         ff = d.get("family_factors")
-        self.add(
-            "reviews",
-            review_id=rid, title=d["title"], review_type=d["review_type"], method=d["method"],
-            area_code=d["area"]["code"], area_name=d["area"]["name"], region=d["area"]["region"], nation=d["area"]["nation"],
-            commissioned=_date(dates.get("commissioned")), completed=completed, published=_date(dates.get("published")),
-            year=completed.year, trigger_reason=d["trigger"]["reason"], trigger_question=d["trigger"].get("question"),
-            intervention_level=d.get("intervention_level"), quality_grade=d.get("quality_grade"),
-            family_factors_recorded=ff is not None, n_children=len(d["children"]), n_episodes=len(d["episodes"]),
-            format=d.get("format", FORMAT), taxonomy_version=d.get("taxonomy_version") or DEFAULT_TAXONOMY_VERSION,
-            source_path=c.source, sha256=c.sha256, _doc=doc_no,
-        )
-        for code in ff or []:
-            self.add("review_family_factors", _doc=doc_no, review_id=rid, code=code)
-        for code in d.get("agencies") or []:
-            self.add("review_agencies", _doc=doc_no, review_id=rid, code=code)
-        for n, child in enumerate(d["children"], start=1):
-            self.add("children", _doc=doc_no, review_id=rid, child_no=n, age_band=child["age_band"], sex=child["sex"], outcome=child["outcome"])
-            for code in child.get("harm_types") or []:
-                self.add("child_harm_types", _doc=doc_no, review_id=rid, child_no=n, code=code)
-        for n, ep in enumerate(d["episodes"], start=1):
+        children = d["children"]
+        episodes = d["episodes"]
+        rows["reviews"].append((
+            doc_no, rid, d["title"], d["review_type"], d["method"], area["code"], area["name"], area["region"],
+            area["nation"], _date(dates.get("commissioned")), completed, _date(dates.get("published")), completed.year,
+            trigger["reason"], trigger.get("question"), d.get("intervention_level"), d.get("quality_grade"),
+            ff is not None, len(children), len(episodes), d.get("format", FORMAT),
+            d.get("taxonomy_version") or DEFAULT_TAXONOMY_VERSION, c.source, c.sha256,
+        ))
+        rows["review_family_factors"].extend((doc_no, rid, code) for code in ff or ())
+        rows["review_agencies"].extend((doc_no, rid, code) for code in d.get("agencies") or ())
+        harm = rows["child_harm_types"]
+        for n, child in enumerate(children, start=1):
+            rows["children"].append((doc_no, rid, n, child["age_band"], child["sex"], child["outcome"]))
+            harm.extend((doc_no, rid, n, code) for code in child.get("harm_types") or ())
+        ep_rows, ep_agencies, codings = rows["episodes"], rows["episode_agencies"], rows["factor_codings"]
+        for n, ep in enumerate(episodes, start=1):
             eid = ep["episode_id"]
-            self.add(
-                "episodes", _doc=doc_no, review_id=rid, episode_id=eid, episode_no=n, title=ep.get("title"),
-                start_date=_date(ep["start"]), end_date=_date(ep.get("end")), description=ep.get("description"),
-                significance=ep.get("significance"), practice=ep["practice"], judgement=ep.get("judgement"),
+            ep_rows.append((
+                doc_no, rid, eid, n, ep.get("title"), _date(ep["start"]), _date(ep.get("end")), ep.get("description"),
+                ep.get("significance"), ep["practice"], ep.get("judgement"),
+            ))
+            ep_agencies.extend((doc_no, rid, eid, code) for code in ep.get("agencies") or ())
+            codings.extend(
+                (doc_no, rid, eid, k, f["code"], f["influence"], f.get("note"))
+                for k, f in enumerate(ep.get("factors") or (), start=1)
             )
-            for code in ep.get("agencies") or []:
-                self.add("episode_agencies", _doc=doc_no, review_id=rid, episode_id=eid, code=code)
-            for k, f in enumerate(ep.get("factors") or [], start=1):
-                self.add("factor_codings", _doc=doc_no, review_id=rid, episode_id=eid, coding_no=k, code=f["code"], influence=f["influence"], note=f.get("note"))
-        for n, pat in enumerate(d.get("patterns") or [], start=1):
-            self.add(
-                "pattern_findings", _doc=doc_no, review_id=rid, finding_no=n, code=pat["code"], direction=pat["direction"],
-                priority=pat.get("priority"), finding=pat.get("finding"), proposed_label=pat.get("proposed_label"),
-            )
-            for eid in dict.fromkeys(pat["episodes"]):
-                self.add("pattern_episodes", _doc=doc_no, review_id=rid, finding_no=n, episode_id=eid)
-        for n, rec in enumerate(d.get("recommendations") or [], start=1):
-            self.add(
-                "recommendations", _doc=doc_no, review_id=rid, rec_id=rec["rec_id"], rec_no=n, text=rec.get("text"), kind=rec["kind"],
-                level=rec["level"], agency=rec.get("agency"), lead_role=rec.get("lead_role"), due=_date(rec.get("due")),
-                status=rec["status"],
-            )
-            for code in dict.fromkeys(rec.get("patterns") or []):
-                self.add("recommendation_patterns", _doc=doc_no, review_id=rid, rec_id=rec["rec_id"], code=code)
-        for code in d.get("practice_points") or []:
-            self.add("practice_points", _doc=doc_no, review_id=rid, code=code)
+        for n, pat in enumerate(d.get("patterns") or (), start=1):
+            rows["pattern_findings"].append((
+                doc_no, rid, n, pat["code"], pat["direction"], pat.get("priority"), pat.get("finding"), pat.get("proposed_label"),
+            ))
+            rows["pattern_episodes"].extend((doc_no, rid, n, eid) for eid in dict.fromkeys(pat["episodes"]))
+        for n, rec in enumerate(d.get("recommendations") or (), start=1):
+            rows["recommendations"].append((
+                doc_no, rid, rec["rec_id"], n, rec.get("text"), rec["kind"], rec["level"], rec.get("agency"),
+                rec.get("lead_role"), _date(rec.get("due")), rec["status"],
+            ))
+            rows["recommendation_patterns"].extend((doc_no, rid, rec["rec_id"], code) for code in dict.fromkeys(rec.get("patterns") or ()))
+        rows["practice_points"].extend((doc_no, rid, code) for code in d.get("practice_points") or ())
 
 
 def _date(value: Any) -> dt.date | None:
@@ -338,13 +356,14 @@ def _write(
                     data = data.append_column("load_id", pa.array([load_id] * data.num_rows, pa.int32()))
                     data = data.append_column("loaded_at", pa.array([started] * data.num_rows, pa.timestamp("us")))
                 if data.num_rows:
-                    _insert(con, table, data)
                     incoming.setdefault(table, []).append(data)
-        if incoming:
-            for table, data in derive_incoming(incoming).items():
-                if result.replaced:
-                    con.execute(f"DELETE FROM {table} WHERE review_id IN (SELECT review_id FROM _replaced)")
+        for table, parts in incoming.items():
+            for data in parts:
                 _insert(con, table, data)
+        for table, data in (derive_incoming(incoming) if incoming else {}).items():
+            if result.replaced:
+                con.execute(f"DELETE FROM {table} WHERE review_id IN (SELECT review_id FROM _replaced)")
+            _insert(con, table, data)
         _insert(con, "review_changes", changes)
         errors = [
             dict(load_id=load_id, source_path=c.source, error_no=k, pointer=p.pointer, message=p.message, review_id=c.review_id)
