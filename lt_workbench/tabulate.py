@@ -1252,7 +1252,7 @@ def cooccurrence(
     *,
     level: int = 2,
     factor_level: int = 2,
-    unit: Literal["review", "episode"] = "review",
+    unit: Literal["review", "episode"] | None = None,
     where: Mapping[str, Any] | None = None,
     min_together: int = 1,
     tests: bool = True,
@@ -1270,8 +1270,16 @@ def cooccurrence(
     For each pair with at least `min_together` units together: n_a, n_b, n_ab, n (units in scope),
     Jaccard n_ab/(n_a+n_b-n_ab), lift n_ab*n/(n_a*n_b), odds ratio with 95% interval and Fisher p with
     Benjamini-Hochberg q across the pairs shown. `level` is the pattern depth; `factor_level` the factor
-    depth (1 = FL/LS/NG levels, 2 = types, 3 = factors). Factor x pattern uses the table materialised at load.
+    depth (1 = FL/LS/NG levels, 2 = types, 3 = factors).
+
+    The unit defaults to reviews for pattern x pattern and to episodes for factor x pattern. Within
+    episodes, a factor and a pattern are together when the pattern's finding cites the episode the factor
+    was coded on (the table materialised at load). Within reviews, together means both occur somewhere in
+    the review: counting "linked in some episode" against review-level margins would not make a 2 x 2
+    table (the together count would not be the intersection of the margins).
     """
+    if unit is None:
+        unit = "episode" if kind == "factor-pattern" else "review"
     if kind not in ("patterns", "factor-pattern"):
         raise TabulationError(f"unknown co-occurrence {kind!r}: use 'patterns' or 'factor-pattern'")
     if unit not in ("review", "episode"):
@@ -1307,16 +1315,22 @@ def cooccurrence(
             pk = "x.review_id" if unit == "review" else "x.review_id || '#' || x.episode_id"
             on_episode = " AND m.episode_id = s.episode_id" if unit == "episode" else ""
             x_episode = " AND s.episode_id = x.episode_id" if unit == "episode" else ""
+            if unit == "episode":
+                xs_sql = f"""SELECT DISTINCT {pk} AS k, x.factor_code AS code_a, x.pattern_code AS code_b
+                       FROM episode_factor_pattern AS x
+                       JOIN scope AS s ON s.review_id = x.review_id{x_episode}
+                       WHERE x.factor_depth = ? AND x.pattern_depth = ? {xf}"""
+                xs_params = [factor_level, level, *xfp]
+            else:
+                xs_sql = "SELECT mf.k, mf.code AS code_a, mp.code AS code_b FROM mf JOIN mp ON mf.k = mp.k"
+                xs_params = []
             sql = f"""{scope_sql},
                 mf AS (SELECT DISTINCT {key} AS k, m.code FROM scope AS s JOIN episode_codes AS m
                        ON m.review_id = s.review_id{on_episode}
                        WHERE m.frame = 'factors' AND m.depth = ? {ff}),
                 mp AS (SELECT DISTINCT {key} AS k, m.code FROM scope AS s JOIN {src} AS m ON {join_scope}
                        WHERE m.frame = 'patterns' AND m.depth = ? {pf}),
-                xs AS (SELECT DISTINCT {pk} AS k, x.factor_code AS code_a, x.pattern_code AS code_b
-                       FROM episode_factor_pattern AS x
-                       JOIN scope AS s ON s.review_id = x.review_id{x_episode}
-                       WHERE x.factor_depth = ? AND x.pattern_depth = ? {xf}),
+                    xs AS ({xs_sql}),
                 pairs AS (SELECT code_a, code_b, count(*) AS n_ab FROM xs GROUP BY ALL),
                 ma AS (SELECT code, count(*) AS n FROM mf GROUP BY code),
                 mb AS (SELECT code, count(*) AS n FROM mp GROUP BY code)
@@ -1324,7 +1338,7 @@ def cooccurrence(
                        (SELECT count(DISTINCT {key}) FROM scope AS s) AS n
                 FROM pairs AS p JOIN ma ON ma.code = p.code_a JOIN mb ON mb.code = p.code_b
                 WHERE p.n_ab >= ?"""
-            params = sp + [factor_level, *ffp, level, *pfp, factor_level, level, *xfp, min_together]
+            params = sp + [factor_level, *ffp, level, *pfp, *xs_params, min_together]
             frame_a, frame_b = "factors", "patterns"
         out = c.execute(sql, params).df()
         la, lb = _labels(c, frame_a, version), _labels(c, frame_b, version)

@@ -484,6 +484,21 @@ def test_factor_pattern_cooccurrence_within_episodes(docs: list[dict], db: Path)
         assert r.n_b == sum(r.code_b in s for s in pat.values())
 
 
+def test_factor_pattern_cooccurrence_within_reviews_is_a_2x2_table(docs: list[dict], db: Path) -> None:
+    """Review unit: together = both somewhere in the review, so every 2 x 2 cell is a count (never negative)."""
+    t = tab.cooccurrence("factor-pattern", level=1, factor_level=1, unit="review", db=db)
+    assert t.attrs["unit"] == "review"
+    fac = [{f["code"].split(".")[0] for e in d["episodes"] for f in e.get("factors") or []} for d in docs]
+    pat = [{p["code"].split(".")[0] for p in d.get("patterns") or []} for d in docs]
+    want = {(a, b): sum(a in f and b in p for f, p in zip(fac, pat)) for f0, p0 in zip(fac, pat) for a in f0 for b in p0}
+    got = {(r.code_a, r.code_b): r.n_ab for r in t.itertuples(index=False)}
+    assert got == want and got
+    for r in t.itertuples(index=False):
+        assert (r.n_a, r.n_b, r.n) == (sum(r.code_a in f for f in fac), sum(r.code_b in p for p in pat), len(docs))
+        assert r.n - r.n_a - r.n_b + r.n_ab >= 0
+    assert tab.cooccurrence("factor-pattern", db=db).attrs["unit"] == "episode"  # the default for factor x pattern
+
+
 # ------------------------------------------------------------------------------------------
 # Evidence, proposals, recommendations
 
