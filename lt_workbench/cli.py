@@ -171,7 +171,7 @@ def cooccurrence_command(
     kind: Annotated[str, typer.Argument(help="patterns (pattern x pattern) or factor-pattern (factor x pattern within episodes).")] = "patterns",
     level: Annotated[int, typer.Option("--level", help="Pattern depth (1, 2, 3).")] = 2,
     factor_level: Annotated[int, typer.Option("--factor-level", help="Factor depth: 1 levels, 2 types, 3 factors.")] = 2,
-    unit: Annotated[str, typer.Option("--unit", help="review or episode.")] = "review",
+    unit: Annotated[Optional[str], typer.Option("--unit", help="review or episode (default: review for patterns, episode for factor-pattern).")] = None,
     min_together: Annotated[int, typer.Option("--min-together", help="Only pairs seen together at least this often.")] = 1,
     where: WhereOption = None,
     disclosure: DisclosureOption = "public",
@@ -206,6 +206,65 @@ def evidence_command(
 
     table = tab.evidence(code, frame=frame, where=tab.parse_where(where or []), db=db, disclosure=disclosure)  # type: ignore[arg-type]
     _emit(table, fmt, out)
+
+
+# --- report commands (lt_workbench.reports): notebooks run headlessly to HTML ------------------
+
+
+@app.command("report")
+def report_command(
+    name: Annotated[Optional[str], typer.Argument(help="cross_review_summary, area_profile, pattern_deep_dive or recommendations_tracker.")] = None,
+    param: Annotated[Optional[list[str]], typer.Option("-p", "--param", help="Report parameter NAME=VALUE (repeatable): -p region=north_west -p year_from=2015.")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Parent folder; files go into OUT/<date of the last data load>/.")] = config.REPORTS_DIR,
+    db: DbOption = None,
+    list_reports: Annotated[bool, typer.Option("--list", help="List the reports and their parameters, then exit.")] = False,
+) -> None:
+    """Run one report notebook with papermill; write the executed notebook and an HTML page (inputs hidden, works offline)."""
+    from . import reports
+
+    if list_reports or name is None:
+        for spec in reports.REPORTS.values():
+            typer.echo(f"{spec.name}: {spec.description}")
+            for p in spec.params:
+                typer.echo(f"    {p.describe()}")
+        raise typer.Exit(0 if list_reports else 2)
+    params = reports.parse_cli_parameters(param or [])
+    if db is not None:
+        params["db"] = str(db)
+    values = reports.validate_parameters(name, params)
+    folder = out / reports.snapshot_date(values["db"])
+    try:
+        result = reports.run_report(name, values, folder, validated=True)
+    except reports.ReportError as e:
+        if isinstance(e, reports.ParameterError):
+            raise
+        _err(f"lt-workbench: report failed: {e}")
+        kept = getattr(getattr(e, "result", None), "notebook", None)
+        if kept:
+            _err(f"the executed notebook, with the error, is at {kept}")
+        raise typer.Exit(1) from None
+    typer.echo(f"notebook: {result.notebook}")
+    typer.echo(f"html: {result.html}")
+
+
+@app.command("batch")
+def batch_command(
+    file: Annotated[Path, typer.Argument(help="Batch file (TOML): [defaults] and [[report]] entries; see reports/regions.toml.")],
+    out: Annotated[Optional[Path], typer.Option("--out", help="Parent folder (default: the file's `out`, else reports/).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Run every report of a batch file into a dated folder, past failures; write manifest.json; exit 1 if any failed."""
+    from . import reports
+
+    result = reports.run_batch(file, out=out, db=db)
+    for r in result.results:
+        line = f"{r.status:6} {r.name} {reports.output_stem(r.name, r.parameters) if r.status == 'ok' else ''}".rstrip()
+        typer.echo(line)
+        if r.error:
+            _err(f"       {r.error}")
+    typer.echo(f"{len(result.results) - len(result.failed)} of {len(result.results)} reports written to {result.folder}")
+    typer.echo(f"manifest: {result.manifest}")
+    raise typer.Exit(result.exit_code)
 
 
 def main() -> None:

@@ -1,0 +1,810 @@
+"""Figures and tables for reports: plain words, labels from the coding frames, offline and deterministic.
+
+Why this module exists:
+
+- Under papermill plotly's default renderer emits only its own mimetype, which nbconvert drops, so
+  figures silently vanish from HTML. `show()` emits `text/html` instead: a div and a `Plotly.newPlot`
+  call, with plotly.js embedded once per notebook by `init_notebook()` (no CDN, so reports open
+  offline and inside secure networks).
+- plotly gives every figure a random div id, so two runs on the same data differ. `show()` numbers
+  figures in order (`lt-figure-01`, ...) and passes plain lists, not numpy arrays, so the JSON is
+  stable (plotly would otherwise encode arrays as base64 blobs).
+- Every builder draws only what it is given. Reports give it tables that went through
+  `lt_workbench.disclosure`, so hidden cells (`c`) stay hidden in the picture: no bar, a "c" label.
+- Traces record in `meta["counts"]` which of their fields hold counts of reviews, children or
+  recommendations, so tests (and output checkers) can verify that no small count is drawn.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+import textwrap
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+__all__ = [
+    "FONT",
+    "PALETTE",
+    "DIRECTION_COLOURS",
+    "LEVEL_COLOURS",
+    "STATUS_COLOURS",
+    "init_notebook",
+    "show",
+    "figure_html",
+    "short_label",
+    "year_span",
+    "wrap_label",
+    "is_hidden",
+    "number",
+    "percent_text",
+    "interval_text",
+    "table_html",
+    "show_table",
+    "show_text",
+    "bar_shares",
+    "grouped_shares",
+    "count_bars",
+    "trend_lines",
+    "funnel_plot",
+    "stacked_shares",
+    "cooccurrence_heatmap",
+    "funnel_grid",
+    "REPORT_CSS",
+]
+
+FONT = {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif", "size": 13, "color": "#1f2933"}
+# Okabe-Ito: distinguishable with the common colour-vision deficiencies.
+PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
+DIRECTION_COLOURS = {"constructive": "#009E73", "unsafe": "#D55E00"}
+LEVEL_COLOURS = {"FL": "#0072B2", "LS": "#E69F00", "NG": "#CC79A7"}
+STATUS_COLOURS = {
+    "completed": "#009E73",
+    "open": "#56B4E9",
+    "overdue": "#D55E00",
+    "not_accepted": "#999999",
+}
+_HIDDEN = ("c",)
+_NOT_SHOWN = ("c", "z", ":")
+
+REPORT_CSS = """
+<style>
+.lt-header {border: 1px solid #cbd2d9; border-radius: 6px; padding: 14px 18px; margin: 4px 0 12px 0; background: #f5f7fa; max-width: 1100px;}
+.lt-header h2 {margin: 0 0 6px 0; font-size: 1.25em;}
+.lt-header dl {display: grid; grid-template-columns: max-content 1fr; gap: 3px 16px; margin: 8px 0 0 0;}
+.lt-header dt {font-weight: 600; color: #3e4c59; white-space: nowrap;}
+.lt-header dd {margin: 0;}
+.lt-mode {display: inline-block; padding: 3px 10px; border-radius: 4px; font-weight: 700; letter-spacing: .03em;}
+.lt-mode.public {background: #e3f8ee; color: #05603a; border: 1px solid #05603a;}
+.lt-mode.restricted {background: #fde8e8; color: #9b1c1c; border: 1px solid #9b1c1c;}
+.lt-banner {border-left: 6px solid #9b1c1c; background: #fde8e8; padding: 8px 14px; margin: 6px 0; font-weight: 600; max-width: 1100px;}
+.lt-note {color: #3e4c59; font-size: 0.92em; margin: 4px 0 14px 0; max-width: 1100px;}
+.lt-text {max-width: 1100px; line-height: 1.5;}
+table.lt-table {border-collapse: collapse; margin: 6px 0 2px 0; font-size: 0.92em;}
+table.lt-table caption {caption-side: top; text-align: left; font-weight: 600; padding: 4px 0; color: #1f2933;}
+table.lt-table th, table.lt-table td {border-bottom: 1px solid #e4e7eb; padding: 4px 10px; text-align: left !important; vertical-align: top;}
+table.lt-table th {background: #f5f7fa; font-weight: 600; vertical-align: bottom;}
+table.lt-table td:first-child {min-width: 14em; max-width: 36em;}
+table.lt-wide {font-size: 0.85em;}
+table.lt-wide th, table.lt-wide td {padding: 3px 5px;}
+table.lt-wide td:first-child {min-width: 10em;}
+table.lt-table td.lt-num, table.lt-table th.lt-num {text-align: right !important; font-variant-numeric: tabular-nums; white-space: nowrap;}
+table.lt-table tr.lt-total td {font-weight: 600; border-top: 2px solid #9aa5b1;}
+.lt-hidden {color: #7b8794; font-style: italic;}
+.lt-excerpt {border-left: 3px solid #cbd2d9; padding: 4px 12px; margin: 8px 0; max-width: 1000px;}
+.lt-excerpt .lt-meta {color: #52606d; font-size: 0.88em;}
+</style>
+"""
+
+_figure_counter = 0
+
+
+# --------------------------------------------------------------------------------------------
+# Output: offline plotly and deterministic ids
+
+
+def _next_id() -> str:
+    global _figure_counter
+    _figure_counter += 1
+    return f"lt-figure-{_figure_counter:02d}"
+
+
+def _register_renderer() -> None:
+    """Make `fig.show()` emit the same offline, deterministic HTML as show(), so no figure can vanish from a report."""
+    import plotly.io as pio
+    from plotly.io.base_renderers import MimetypeRenderer
+
+    class OfflineHtmlRenderer(MimetypeRenderer):
+        """text/html with a numbered div id and no scripts from elsewhere; plotly.js comes from init_notebook()."""
+
+        def to_mimebundle(self, fig_dict: dict) -> dict:
+            return {"text/html": figure_html(go.Figure(fig_dict), _next_id())}
+
+    pio.renderers["lt_offline"] = OfflineHtmlRenderer()
+    pio.renderers.default = "lt_offline"
+
+
+def init_notebook() -> None:
+    """Embed plotly.js and the report style once, at the top of a notebook; restart figure numbering;
+    set plotly's renderer to one that works in exported HTML and offline.
+
+    plotly's own "notebook" renderer would embed the library too, but adds a MathJax script from a CDN
+    to every figure, and its default renderer under papermill emits only a mimetype nbconvert drops.
+    """
+    from IPython.display import HTML, display
+    from plotly.offline import get_plotlyjs
+
+    global _figure_counter
+    _figure_counter = 0
+    _register_renderer()
+    script = (
+        "<script type=\"text/javascript\">window.PlotlyConfig = {MathJaxConfig: 'local'};</script>\n"
+        f"<script type=\"text/javascript\">{get_plotlyjs()}</script>\n"
+    )
+    display(HTML(REPORT_CSS + script))
+
+
+def figure_html(fig: go.Figure, div_id: str) -> str:
+    """A figure as an HTML fragment (div + Plotly.newPlot) that relies on plotly.js already on the page."""
+    import plotly.io as pio
+
+    height = fig.layout.height or 480
+    return pio.to_html(
+        fig,
+        include_plotlyjs=False,
+        include_mathjax=False,
+        full_html=False,
+        div_id=div_id,
+        default_width="100%",
+        default_height=f"{int(height)}px",
+        validate=True,
+        config={"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["select2d", "lasso2d"]},
+    )
+
+
+def show(fig: go.Figure) -> None:
+    """Display a figure as interactive, offline HTML with a deterministic id (lt-figure-NN)."""
+    from IPython.display import HTML, display
+
+    display(HTML(figure_html(fig, _next_id())))
+
+
+def show_text(markdown: str) -> None:
+    """Plain-words text computed from the data, as Markdown."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(markdown))
+
+
+# --------------------------------------------------------------------------------------------
+# Values and labels
+
+
+def is_hidden(value: Any) -> bool:
+    """True for a GSS symbol (c suppressed, z not applicable, : not available) or a missing value."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value in _NOT_SHOWN
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _num(value: Any) -> float | None:
+    """A plottable number, or None for hidden and missing values."""
+    if is_hidden(value):
+        return None
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return out if math.isfinite(out) else None
+
+
+def _plain(value: Any) -> Any:
+    """JSON-friendly Python value: ints stay ints, symbols stay strings, NaN becomes None."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if not math.isfinite(f):
+        return None
+    return int(f) if f.is_integer() and not isinstance(value, (float, np.floating)) else f
+
+
+def number(value: Any) -> str:
+    """A count as text: 1,234; symbols as they are."""
+    if isinstance(value, str):
+        return value
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ":"
+    try:
+        return f"{int(value):,}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def percent_text(value: Any, decimals: int = 1) -> str:
+    """23.9% ; symbols as they are."""
+    v = _num(value)
+    if v is None:
+        return value if isinstance(value, str) and value else ":"
+    return f"{v:.{decimals}f}%"
+
+
+def interval_text(low: Any, high: Any) -> str:
+    """'19.4–29.0%' or the symbol of a hidden interval."""
+    lo, hi = _num(low), _num(high)
+    if lo is None or hi is None:
+        for v in (low, high):
+            if isinstance(v, str) and v:
+                return v
+        return ":"
+    return f"{lo:.1f}–{hi:.1f}%"
+
+
+def short_label(code: str, label: str | None, width: int = 48) -> str:
+    """'P2.1 Resource–demand mismatch', shortened with an ellipsis for axes; the full label goes in hovers."""
+    text = f"{code} {label}" if label and label != code else str(code)
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def wrap_label(text: str, width: int = 34, lines: int = 2) -> str:
+    """Wrap an axis label onto at most `lines` lines (plotly breaks lines with <br>)."""
+    parts = textwrap.wrap(str(text), width) or [""]
+    if len(parts) > lines:
+        parts = parts[:lines]
+        parts[-1] = parts[-1][: width - 1].rstrip() + "…"
+    return "<br>".join(html.escape(p) for p in parts)
+
+
+def year_span(value: Any) -> tuple[int, int] | None:
+    """(first, last) year of a year ('2019'), a period ('2017-2019', '2017–2019') or an open period ('2023 onwards')."""
+    text = str(value)
+    m = re.fullmatch(r"(\d{4})\s*[-–]\s*(\d{4})", text)
+    if m:
+        return int(m.group(1)), int(m.group(2))
+    m = re.fullmatch(r"(\d{4})( onwards)?", text)
+    if m:
+        return int(m.group(1)), (9999 if m.group(2) else int(m.group(1)))
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Tables
+
+
+def table_html(
+    df: pd.DataFrame,
+    columns: Mapping[str, str],
+    *,
+    counts: Sequence[str] = (),
+    percents: Sequence[str] = (),
+    numbers: Sequence[str] = (),
+    caption: str | None = None,
+    total_rows: Sequence[bool] | None = None,
+    css_class: str = "lt-table",
+    hidden_title: str = "hidden to protect children: a small number, or one that would reveal a small number",
+) -> str:
+    """A plain HTML table with headers in words; count cells carry class lt-count so checks can find them.
+
+    columns: source column -> header, in display order. counts: columns holding counts of units
+    (shown with thousands separators; c/z/: kept). percents: columns of percentages. numbers: other
+    numeric columns (right-aligned as given).
+    """
+    counts, percents, numbers = set(counts), set(percents), set(numbers)
+    head = []
+    for src, title in columns.items():
+        cls = ' class="lt-num"' if src in counts | percents | numbers else ""
+        head.append(f"<th{cls}>{html.escape(title)}</th>")
+    body = []
+    totals = list(total_rows) if total_rows is not None else [False] * len(df)
+    for (_, row), is_total in zip(df.iterrows(), totals):
+        cells = []
+        for src in columns:
+            value = row[src]
+            if src in counts:
+                text, cls = number(value), "lt-num lt-count"
+            elif src in percents:
+                text, cls = percent_text(value), "lt-num lt-percent"
+            elif src in numbers:
+                text = value if isinstance(value, str) else ("" if _num(value) is None else f"{_num(value):g}")
+                cls = "lt-num"
+            else:
+                text, cls = ("" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)), ""
+            inner = html.escape(str(text))
+            if isinstance(value, str) and value in _HIDDEN and (src in counts or src in percents or src in numbers):
+                inner = f'<span class="lt-hidden" title="{html.escape(hidden_title)}">{inner}</span>'
+            cells.append(f'<td class="{cls}">{inner}</td>' if cls else f"<td>{inner}</td>")
+        tr = '<tr class="lt-total">' if is_total else "<tr>"
+        body.append(f"{tr}{''.join(cells)}</tr>")
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return f'<table class="{html.escape(css_class)}">{cap}<thead><tr>{"".join(head)}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def show_table(df: pd.DataFrame, columns: Mapping[str, str], *, note: str | None = None, **kwargs: Any) -> None:
+    """Display table_html() with an optional note underneath (unit, symbols)."""
+    from IPython.display import HTML, display
+
+    out = table_html(df, columns, **kwargs)
+    if note:
+        out += f'<p class="lt-note">{html.escape(note)}</p>'
+    display(HTML(out))
+
+
+# --------------------------------------------------------------------------------------------
+# Figure builders
+
+
+def _layout(fig: go.Figure, *, title: str, height: int, x_title: str | None = None, y_title: str | None = None,
+            legend_title: str | None = None, left: int = 20, subtitle: str | None = None) -> go.Figure:
+    full_title = html.escape(title)
+    if subtitle:
+        full_title += f"<br><span style='font-size:12px;color:#52606d'>{html.escape(subtitle)}</span>"
+    fig.update_layout(
+        template="simple_white",
+        font=FONT,
+        title={"text": full_title, "x": 0, "xanchor": "left", "font": {"size": 16}},
+        height=height,
+        margin={"l": left, "r": 30, "t": 90 if subtitle else 60, "b": 60},
+        hoverlabel={"font": {"family": FONT["family"], "size": 12}, "align": "left"},
+        legend={"title": {"text": legend_title or ""}, "orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "xanchor": "left"},
+    )
+    if x_title is not None:
+        fig.update_xaxes(title_text=x_title)
+    if y_title is not None:
+        fig.update_yaxes(title_text=y_title)
+    fig.update_xaxes(showgrid=True, gridcolor="#e4e7eb", automargin=True)
+    fig.update_yaxes(automargin=True)
+    return fig
+
+
+def _hover_share(label: str, count: Any, den: Any, pct: Any, lo: Any, hi: Any, unit: str) -> str:
+    if is_hidden(count) or is_hidden(pct):
+        return f"<b>{html.escape(label)}</b><br>hidden: a small number ({html.escape(str(count))})"
+    return (f"<b>{html.escape(label)}</b><br>{percent_text(pct)} of {unit} ({number(count)} of {number(den)})"
+            f"<br>95% interval {interval_text(lo, hi)}")
+
+
+def bar_shares(
+    table: pd.DataFrame,
+    *,
+    title: str,
+    unit: str = "reviews",
+    label: str | None = None,
+    colour: str = PALETTE[0],
+    subtitle: str | None = None,
+    x_title: str | None = None,
+    label_width: int = 40,
+    with_codes: bool = False,
+) -> go.Figure:
+    """Horizontal bars: the percentage of units with each code, with its 95% interval as a whisker.
+
+    Rows appear top to bottom in table order. Hidden rows keep their place, with no bar and a 'c'.
+    Expects columns code, label, count, denominator, percent, ci_low, ci_high. with_codes: show the
+    code before the label (for the typology and the factors framework, whose codes readers use).
+    """
+    rows = table.reset_index(drop=True)
+    names = [short_label(c, lab, 200) if with_codes else str(lab) for c, lab in zip(rows["code"], rows["label"])]
+    y = [wrap_label(n, label_width) for n in names]
+    pct = [_num(v) for v in rows["percent"]]
+    lo = [_num(v) for v in rows["ci_low"]] if "ci_low" in rows else [None] * len(rows)
+    hi = [_num(v) for v in rows["ci_high"]] if "ci_high" in rows else [None] * len(rows)
+    plus = [(h - p) if (h is not None and p is not None) else None for p, h in zip(pct, hi)]
+    minus = [(p - lo_) if (lo_ is not None and p is not None) else None for p, lo_ in zip(pct, lo)]
+    hover = [_hover_share(n, c, d, p, a, b, unit) for n, c, d, p, a, b in
+             zip(names, rows["count"], rows["denominator"], rows["percent"], rows.get("ci_low", rows["percent"]), rows.get("ci_high", rows["percent"]))]
+    fig = go.Figure(go.Bar(
+        x=[v if v is not None else 0 for v in pct], y=y, orientation="h", marker_color=colour, name=label or unit,
+        error_x={"type": "data", "symmetric": False, "array": plus, "arrayminus": minus, "color": "#3e4c59", "thickness": 1.2, "width": 4},
+        customdata=[[_plain(c), _plain(d)] for c, d in zip(rows["count"], rows["denominator"])],
+        hovertext=hover, hoverinfo="text", meta={"counts": ["customdata[0]", "customdata[1]"]}, showlegend=False,
+    ))
+    # Value labels sit just beyond the whisker, so they never collide with it.
+    label_x = [((h if h is not None else p) + 1.0) if p is not None else 0.5 for p, h in zip(pct, hi)]
+    label_text = [f"{p:.0f}%" if p is not None else ("c  hidden: small number" if str(c) == "c" else str(c)) for p, c in zip(pct, rows["count"])]
+    fig.add_trace(go.Scatter(x=label_x, y=y, mode="text", text=label_text, textposition="middle right", hoverinfo="skip",
+                             showlegend=False, textfont={"size": 12, "color": "#3e4c59"}, cliponaxis=False))
+    top = max([h for h in hi if h is not None] + [v for v in pct if v is not None] + [10])
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(range=[0, min(100, top * 1.12 + 8)], ticksuffix="%")
+    return _layout(fig, title=title, subtitle=subtitle, height=110 + 34 * len(rows),
+                   x_title=x_title or f"Percentage of {unit}: bar, with its 95% interval as a line")
+
+
+def grouped_shares(
+    table: pd.DataFrame,
+    *,
+    group: str,
+    group_labels: Mapping[str, str],
+    colours: Mapping[str, str] | None = None,
+    title: str,
+    unit: str = "reviews",
+    subtitle: str | None = None,
+    label_width: int = 40,
+) -> go.Figure:
+    """Horizontal bars of percentages, one colour per value of `group` (e.g. constructive / unsafe)."""
+    codes = list(dict.fromkeys(table["code"]))
+    label_of = dict(zip(table["code"], table["label"]))
+    names = {c: short_label(c, label_of[c], 200) for c in codes}
+    fig = go.Figure()
+    for i, (g, glabel) in enumerate(group_labels.items()):
+        part = table[table[group] == g].set_index("code").reindex(codes)
+        pct = [_num(v) for v in part["percent"]]
+        hover = [_hover_share(f"{names[c]} — {glabel}", n, d, p, a, b, unit)
+                 for c, n, d, p, a, b in zip(codes, part["count"], part["denominator"], part["percent"], part["ci_low"], part["ci_high"])]
+        fig.add_trace(go.Bar(
+            x=[v if v is not None else 0 for v in pct], y=[wrap_label(names[c], label_width) for c in codes], orientation="h",
+            name=glabel, marker_color=(colours or {}).get(g, PALETTE[i % len(PALETTE)]),
+            text=["c" if str(n) == "c" else "" for n in part["count"]], textposition="outside", cliponaxis=False,
+            customdata=[[_plain(n), _plain(d)] for n, d in zip(part["count"], part["denominator"])],
+            hovertext=hover, hoverinfo="text", meta={"counts": ["customdata[0]", "customdata[1]"]},
+        ))
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(ticksuffix="%", rangemode="tozero")
+    return _layout(fig, title=title, subtitle=subtitle, height=130 + 26 * len(codes) * max(1, len(group_labels)),
+                   x_title=f"Percentage of {unit}")
+
+
+def count_bars(
+    categories: Sequence[Any],
+    values: Sequence[Any],
+    *,
+    title: str,
+    x_title: str,
+    y_title: str,
+    colour: str = PALETTE[0],
+    subtitle: str | None = None,
+    horizontal: bool = False,
+    hover_unit: str = "reviews",
+    series_breaks: Sequence[tuple[int, int, str]] = (),
+) -> go.Figure:
+    """Bars of counts (e.g. reviews per year). Hidden counts keep their place, with no bar and a 'c'."""
+    vals = [_num(v) for v in values]
+    cats = [str(c).replace("-", "–") if re.fullmatch(r"\d{4}-\d{4}", str(c)) else str(c) for c in categories]
+    text = ["c" if str(v) == "c" else number(v) for v in values]
+    hover = [f"<b>{html.escape(c)}</b><br>{'hidden: a small number' if n is None else number(v) + ' ' + hover_unit}"
+             for c, n, v in zip(cats, vals, values)]
+    counts_axis = "x" if horizontal else "y"
+    bar = go.Bar(
+        x=vals if horizontal else cats, y=cats if horizontal else vals, orientation="h" if horizontal else "v",
+        marker_color=colour, text=text, textposition="outside", cliponaxis=False, hovertext=hover, hoverinfo="text",
+        customdata=[[_plain(v)] for v in values], meta={"counts": [counts_axis, "customdata[0]"]}, name=y_title, showlegend=False,
+    )
+    fig = go.Figure(bar)
+    if horizontal:
+        fig.update_yaxes(autorange="reversed", type="category")
+    else:
+        fig.update_xaxes(type="category")
+    top = max([v for v in vals if v is not None] + [1])
+    (fig.update_xaxes if horizontal else fig.update_yaxes)(range=[0, top * 1.15])
+    if cats and all(v is None for v in vals):
+        fig.add_annotation(text="Every value is hidden: too few reviews in each to show without revealing small numbers",
+                           xref="paper", yref="paper", x=0.5, y=0.6, showarrow=False, font={"size": 14, "color": "#52606d"})
+    hidden = [c for c, n, v in zip(cats, vals, values) if n is None and str(v) == "c"]
+    if hidden and not horizontal:
+        fig.add_trace(go.Scatter(x=hidden, y=[0] * len(hidden), mode="text", text=["c"] * len(hidden), textposition="top center",
+                                 hoverinfo="skip", showlegend=False, textfont={"color": "#52606d", "size": 13}, cliponaxis=False))
+    for start, end, label in series_breaks:
+        # Category axes place shapes by position: shade the categories that overlap start..end.
+        spans = [year_span(c) for c in cats]
+        idx = [i for i, sp in enumerate(spans) if sp is not None and sp[0] <= end and sp[1] >= start]
+        if idx and not horizontal:
+            fig.add_vrect(x0=min(idx) - 0.5, x1=max(idx) + 0.5, fillcolor="#cbd2d9", opacity=0.35, line_width=0, layer="below",
+                          annotation_text=html.escape(label), annotation_position="top left", annotation_font_size=11)
+    height = (110 + 30 * len(cats)) if horizontal else 380
+    return _layout(fig, title=title, subtitle=subtitle, height=height, x_title=x_title, y_title=y_title)
+
+
+def trend_lines(
+    table: pd.DataFrame,
+    *,
+    title: str,
+    unit: str = "reviews",
+    x: str = "year",
+    series_breaks: Sequence[tuple[int, int, str]] = (),
+    subtitle: str | None = None,
+    band: bool | None = None,
+) -> go.Figure:
+    """Percentage of units with each code over time; the 95% interval as a band when one code is shown.
+
+    x: "year", or "period" for bins labelled "2008-2010" (fewer hidden cells than single years). Hidden
+    points are gaps in the line, marked "c" on the axis. Series breaks (e.g. SCR to CSPR, 2018-19) are shaded and named.
+    Expects columns code, label, x, count, denominator, percent, ci_low, ci_high.
+    """
+    codes = list(dict.fromkeys(table["code"]))
+    band = (len(codes) == 1) if band is None else band
+    data = table[table[x].astype(str) != "All"].copy()
+
+    def start(v: Any) -> int:
+        return int(str(v)[:4])
+
+    def end(v: Any) -> int:
+        tail = str(v)[-4:]
+        return int(tail) if tail.isdigit() else start(v)
+
+    steps = sorted(dict.fromkeys(data[x]), key=start)
+    names_x = [str(v).replace("-", "–") for v in steps]
+    fig = go.Figure()
+    for i, code in enumerate(codes):
+        part = data[data["code"] == code].set_index(data[data["code"] == code][x]).reindex(steps)
+        name = short_label(code, table.loc[table["code"] == code, "label"].iloc[0], 60)
+        colour = PALETTE[i % len(PALETTE)]
+        pct = [_num(v) for v in part["percent"]]
+        if band:
+            lo = [_num(v) for v in part["ci_low"]]
+            hi = [_num(v) for v in part["ci_high"]]
+            # One band segment per run of visible points, so a hidden point never gets a band drawn across it.
+            fig.add_trace(go.Scatter(x=names_x, y=hi, mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip", connectgaps=False))
+            fig.add_trace(go.Scatter(x=names_x, y=lo, mode="lines", line={"width": 0}, fill="tonexty", fillcolor="rgba(0,114,178,0.15)",
+                                     name="95% interval", hoverinfo="skip", connectgaps=False))
+        hover = [_hover_share(f"{name}, {xv}", c, d, p, a, b, unit) for xv, c, d, p, a, b in
+                 zip(names_x, part["count"], part["denominator"], part["percent"], part["ci_low"], part["ci_high"])]
+        fig.add_trace(go.Scatter(
+            x=names_x, y=pct, mode="lines+markers", name=name, line={"color": colour, "width": 2.5}, marker={"size": 8},
+            connectgaps=False, hovertext=hover, hoverinfo="text",
+            customdata=[[_plain(c), _plain(d)] for c, d in zip(part["count"], part["denominator"])],
+            meta={"counts": ["customdata[0]", "customdata[1]"]},
+        ))
+        hidden = [xv for xv, p, c in zip(names_x, pct, part["count"]) if p is None and str(c) == "c"]
+        if hidden:
+            fig.add_trace(go.Scatter(x=hidden, y=[0] * len(hidden), mode="text", text=["c"] * len(hidden), textposition="top center",
+                                     textfont={"color": colour, "size": 13}, hoverinfo="skip", showlegend=False, cliponaxis=False))
+    for first, last, text in series_breaks:
+        idx = [k for k, v in enumerate(steps) if start(v) <= last and end(v) >= first]
+        if idx:
+            fig.add_vrect(x0=min(idx) - 0.5, x1=max(idx) + 0.5, fillcolor="#cbd2d9", opacity=0.35, line_width=0, layer="below",
+                          annotation_text=html.escape(text), annotation_position="top left", annotation_font_size=11)
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(ticksuffix="%", rangemode="tozero", showgrid=True, gridcolor="#e4e7eb")
+    fig.update_layout(hovermode="closest")
+    return _layout(fig, title=title, subtitle=subtitle, height=470,
+                   x_title="Years the reviews were completed" if x == "period" else "Year the review was completed",
+                   y_title=f"Percentage of {unit}", left=60)
+
+
+def funnel_plot(
+    points: pd.DataFrame,
+    *,
+    p0: float,
+    title: str,
+    unit: str = "reviews",
+    highlight: str | None = None,
+    subtitle: str | None = None,
+    x_max: int | None = None,
+) -> go.Figure:
+    """A funnel plot: each place's percentage against its number of units, with 95% and 99.8% limits.
+
+    points: columns name, count, denominator, percent (protected). p0: the overall percentage (0-100).
+    Places outside the limits differ by more than chance would explain; the funnel is not a ranking.
+    Hidden places are not drawn.
+    """
+    from .stats import funnel_limits
+
+    shown = points[[(_num(p) is not None and _num(d) is not None) for p, d in zip(points["percent"], points["denominator"])]]
+    n_max = int(max([_num(d) for d in shown["denominator"]] + [10]) * 1.1) if x_max is None else x_max
+    ns = np.arange(1, n_max + 1)
+    lim = funnel_limits(ns, p0 / 100.0)
+    fig = go.Figure()
+    grey = "#7b8794"
+    for name, arr, dash, label in (("upper_998", lim.upper_998, "dot", "99.8% limits"), ("upper_95", lim.upper_95, "dash", "95% limits"),
+                                   ("lower_95", lim.lower_95, "dash", None), ("lower_998", lim.lower_998, "dot", None)):
+        fig.add_trace(go.Scatter(x=ns.tolist(), y=[round(100 * float(v), 3) for v in arr], mode="lines", line={"color": grey, "dash": dash, "width": 1.2, "shape": "hv"},
+                                 name=label or name, showlegend=label is not None, legendgroup=dash, hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=[1, n_max], y=[p0, p0], mode="lines", line={"color": "#1f2933", "width": 1.5},
+                             name=f"Overall: {p0:.1f}%", hoverinfo="skip"))
+    for is_high in (False, True):
+        part = shown[(shown["name"] == highlight) == is_high] if highlight is not None else (shown if not is_high else shown.iloc[0:0])
+        if part.empty:
+            continue
+        hover = [f"<b>{html.escape(str(n))}</b><br>{percent_text(p)} of {unit} ({number(c)} of {number(d)})"
+                 for n, c, d, p in zip(part["name"], part["count"], part["denominator"], part["percent"])]
+        fig.add_trace(go.Scatter(
+            x=[_num(d) for d in part["denominator"]], y=[_num(p) for p in part["percent"]], mode="markers+text" if is_high else "markers",
+            text=[html.escape(str(n)) for n in part["name"]] if is_high else None, textposition="top center",
+            marker={"size": 13 if is_high else 9, "color": PALETTE[1] if is_high else PALETTE[0], "line": {"color": "white", "width": 1},
+                    "symbol": "diamond" if is_high else "circle"},
+            name=(str(highlight) if is_high else ("Other places" if highlight else "Places")), hovertext=hover, hoverinfo="text",
+            customdata=[[_plain(c), _plain(d)] for c, d in zip(part["count"], part["denominator"])],
+            meta={"counts": ["x", "customdata[0]", "customdata[1]"]},
+        ))
+    fig.update_xaxes(range=[0, n_max], title_text=f"Number of {unit} (more {unit}, narrower limits)")
+    fig.update_yaxes(ticksuffix="%", rangemode="tozero", title_text=f"Percentage of {unit}", showgrid=True, gridcolor="#e4e7eb")
+    return _layout(fig, title=title, subtitle=subtitle, height=430, left=60)
+
+
+def funnel_grid(
+    panels: Sequence[tuple[str, pd.DataFrame, float]],
+    *,
+    title: str,
+    unit: str = "reviews",
+    highlight: str | None = None,
+    subtitle: str | None = None,
+    columns: int = 2,
+) -> go.Figure:
+    """Several funnel plots side by side, one per (panel title, points, overall percentage).
+
+    points: columns name, count, denominator, percent (protected). Each panel draws the 95% and 99.8%
+    limits around its overall percentage; the highlighted place is an orange diamond. Hidden places are
+    not drawn. A funnel is a comparison with what chance would give, not a ranking.
+    """
+    from plotly.subplots import make_subplots
+
+    from .stats import funnel_limits
+
+    n_rows = max(1, math.ceil(len(panels) / columns))
+    fig = make_subplots(rows=n_rows, cols=columns, subplot_titles=[wrap_label(t, 48, 2) for t, _, _ in panels],
+                        horizontal_spacing=0.09, vertical_spacing=0.16 if n_rows > 1 else 0.1)
+    grey = "#7b8794"
+    all_dens = [_num(d) for _, pts, _ in panels for d in pts["denominator"]]
+    n_max = int(max([d for d in all_dens if d is not None] + [10]) * 1.1)
+    ns = np.arange(1, n_max + 1)
+    for k, (_, pts, p0) in enumerate(panels):
+        r, c = k // columns + 1, k % columns + 1
+        first = k == 0
+        lim = funnel_limits(ns, p0 / 100.0)
+        for arr, dash, label in ((lim.upper_998, "dot", "99.8% limits"), (lim.upper_95, "dash", "95% limits"),
+                                 (lim.lower_95, "dash", None), (lim.lower_998, "dot", None)):
+            fig.add_trace(go.Scatter(x=ns.tolist(), y=[round(100 * float(v), 3) for v in arr], mode="lines",
+                                     line={"color": grey, "dash": dash, "width": 1.1, "shape": "hv"}, name=label or "",
+                                     showlegend=first and label is not None, legendgroup=dash, hoverinfo="skip"), row=r, col=c)
+        fig.add_trace(go.Scatter(x=[1, n_max], y=[p0, p0], mode="lines", line={"color": "#1f2933", "width": 1.4},
+                                 name="Overall percentage", showlegend=first, legendgroup="overall", hoverinfo="skip"), row=r, col=c)
+        ok = [(_num(p) is not None and _num(d) is not None) for p, d in zip(pts["percent"], pts["denominator"])]
+        shown = pts[ok]
+        for is_high in (False, True):
+            part = shown[(shown["name"] == highlight) == is_high] if highlight is not None else (shown if not is_high else shown.iloc[0:0])
+            if part.empty:
+                continue
+            hover = [f"<b>{html.escape(str(n))}</b><br>{percent_text(p)} of {unit} ({number(cn)} of {number(d)})<br>overall {p0:.1f}%"
+                     for n, cn, d, p in zip(part["name"], part["count"], part["denominator"], part["percent"])]
+            fig.add_trace(go.Scatter(
+                x=[_num(d) for d in part["denominator"]], y=[_num(p) for p in part["percent"]], mode="markers",
+                marker={"size": 13 if is_high else 8, "color": PALETTE[1] if is_high else PALETTE[0], "line": {"color": "white", "width": 1},
+                        "symbol": "diamond" if is_high else "circle"},
+                name=str(highlight) if is_high else "Other places", showlegend=first or (is_high and k == 0), legendgroup=f"pts{is_high}",
+                hovertext=hover, hoverinfo="text",
+                customdata=[[_plain(cn), _plain(d)] for cn, d in zip(part["count"], part["denominator"])],
+                meta={"counts": ["x", "customdata[0]", "customdata[1]"]},
+            ), row=r, col=c)
+        fig.update_yaxes(ticksuffix="%", rangemode="tozero", row=r, col=c, showgrid=True, gridcolor="#e4e7eb")
+        fig.update_xaxes(range=[0, n_max], row=r, col=c, showgrid=True, gridcolor="#e4e7eb")
+    for c in range(1, columns + 1):
+        fig.update_xaxes(title_text=f"Number of {unit}", row=n_rows, col=c)
+    for r in range(1, n_rows + 1):
+        fig.update_yaxes(title_text=f"% of {unit}", row=r, col=1)
+    fig.update_annotations(font_size=13)
+    _layout(fig, title=title, subtitle=subtitle, height=140 + 330 * n_rows, left=60)
+    # Legend at the right, clear of the panel titles.
+    fig.update_layout(legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top"},
+                      margin={"r": 170, "t": 130 if subtitle else 100})
+    return fig
+
+
+def stacked_shares(
+    table: pd.DataFrame,
+    *,
+    row: str,
+    row_labels: Mapping[str, str],
+    group: str,
+    group_labels: Mapping[str, str],
+    colours: Mapping[str, str],
+    title: str,
+    unit: str = "recommendations",
+    subtitle: str | None = None,
+    label_width: int = 34,
+) -> go.Figure:
+    """One horizontal bar per value of `row` (e.g. agency), split into the shares of each `group` value
+    (e.g. status), adding to 100%. Expects count, denominator (the row's total) and percent per row x group.
+    A hidden share leaves a gap; the rest are drawn as published.
+    """
+    rows = list(dict.fromkeys(table[row]))
+    fig = go.Figure()
+    for g, glabel in group_labels.items():
+        part = table[table[group] == g].set_index(row).reindex(rows)
+        pct = [_num(v) for v in part["percent"]]
+        names = [str(row_labels.get(r, r)) for r in rows]
+        hover = [f"<b>{html.escape(n)}</b> — {html.escape(glabel)}<br>" +
+                 ("hidden: a small number" if p is None else f"{percent_text(p)} of its {unit} ({number(c)} of {number(d)})")
+                 for n, c, d, p in zip(names, part["count"], part["denominator"], pct)]
+        fig.add_trace(go.Bar(
+            x=pct, y=[wrap_label(n, label_width) for n in names], orientation="h", name=glabel,
+            marker_color=colours.get(g, "#999999"), hovertext=hover, hoverinfo="text",
+            customdata=[[_plain(c), _plain(d)] for c, d in zip(part["count"], part["denominator"])],
+            meta={"counts": ["customdata[0]", "customdata[1]"]},
+        ))
+    all_hidden = []
+    for r in rows:
+        part = table[table[row] == r]
+        if all(_num(v) is None for v in part["percent"]):
+            all_hidden.append(wrap_label(str(row_labels.get(r, r)), label_width))
+    if all_hidden:
+        fig.add_trace(go.Scatter(x=[1] * len(all_hidden), y=all_hidden, mode="text", text=["c  hidden: small numbers"] * len(all_hidden),
+                                 textposition="middle right", hoverinfo="skip", showlegend=False, textfont={"color": "#52606d", "size": 12}))
+    fig.update_layout(barmode="stack", legend={"traceorder": "normal"})
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(range=[0, 100], ticksuffix="%")
+    return _layout(fig, title=title, subtitle=subtitle, height=150 + 32 * len(rows), x_title=f"Percentage of each row's {unit}")
+
+
+def cooccurrence_heatmap(
+    table: pd.DataFrame,
+    *,
+    rows: Sequence[tuple[str, str]],
+    columns: Sequence[tuple[str, str]],
+    symmetric: bool,
+    title: str,
+    unit: str,
+    x_title: str,
+    y_title: str,
+    subtitle: str | None = None,
+    code_columns: bool = False,
+) -> go.Figure:
+    """Lift of each pair (how many times more often together than if unrelated) as a heat map.
+
+    table: a (protected) co-occurrence table with code_a, code_b, n_a, n_b, n_ab, lift. rows/columns:
+    (code, label) in frame order; pairs missing from the table were never seen together (lift 0).
+    Hidden pairs stay grey. code_columns: label columns by code only (for wide grids whose rows name them).
+    """
+    pairs: dict[tuple[str, str], Any] = {}
+    for rec in table.to_dict("records"):
+        pairs[(rec["code_a"], rec["code_b"])] = rec
+        if symmetric:
+            pairs[(rec["code_b"], rec["code_a"])] = {**rec, "n_a": rec["n_b"], "n_b": rec["n_a"], "label_a": rec["label_b"], "label_b": rec["label_a"]}
+    z, hover, counts = [], [], []
+    for rc, rl in rows:
+        zr, hr, cr = [], [], []
+        for cc, cl in columns:
+            rec = pairs.get((rc, cc))
+            pair_words = f"<b>{html.escape(short_label(rc, rl, 60))}</b><br>with <b>{html.escape(short_label(cc, cl, 60))}</b><br>"
+            if symmetric and rc == cc:
+                zr.append(None)
+                hr.append(html.escape(short_label(rc, rl, 60)))
+                cr.append(None)
+            elif rec is None:
+                zr.append(0.0)
+                hr.append(pair_words + f"never recorded together (0 {unit})")
+                cr.append(0)
+            elif is_hidden(rec["n_ab"]) or is_hidden(rec["lift"]):
+                zr.append(None)
+                hr.append(pair_words + "hidden: small numbers")
+                cr.append(_plain(rec["n_ab"]))
+            else:
+                lift = float(rec["lift"])
+                zr.append(round(lift, 3))
+                hr.append(pair_words + f"together in {number(rec['n_ab'])} {unit}<br>"
+                          f"{lift:.2f} times as often as if unrelated")
+                cr.append(_plain(rec["n_ab"]))
+        z.append(zr)
+        hover.append(hr)
+        counts.append(cr)
+    fig = go.Figure(go.Heatmap(
+        z=z, x=[c if code_columns else wrap_label(short_label(c, lab, 80), 22, 4) for c, lab in columns],
+        y=[wrap_label(short_label(c, lab, 80), 44, 2) for c, lab in rows],
+        colorscale=[[0, "#2166ac"], [0.25, "#92c5de"], [0.5, "#f7f7f7"], [0.75, "#f4a582"], [1, "#b2182b"]], zmin=0, zmax=2, zmid=1,
+        hoverongaps=False, hovertext=hover, hoverinfo="text", customdata=[[[v] for v in r] for r in counts],
+        colorbar={"title": {"text": "Times as often<br>as if unrelated", "side": "right"}, "thickness": 14,
+                  "tickvals": [0, 0.5, 1, 1.5, 2], "ticktext": ["0", "0.5", "1 (unrelated)", "1.5", "2 or more"]},
+        xgap=1, ygap=1, meta={"counts": ["customdata[0]"]},
+    ))
+    fig.update_yaxes(autorange="reversed", showgrid=False)
+    fig.update_xaxes(showgrid=False, tickangle=-45 if not code_columns else -60)
+    fig.update_layout(plot_bgcolor="#cbd2d9")
+    return _layout(fig, title=title, subtitle=subtitle, height=200 + 34 * len(rows) + (60 if code_columns else 120),
+                   x_title=x_title, y_title=y_title)
