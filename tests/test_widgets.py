@@ -1,0 +1,483 @@
+"""The explorer driven from Python: set filters as a user would, and check every number against tabulate.
+
+The widgets only orchestrate, so the oracle here is `lt_workbench.tabulate` itself (tested elsewhere
+against an independent recomputation): what the figures, tables and evidence show must be exactly
+what tabulate returns for the same filters. Clicks go through plotly's own message path
+(`_js2py_pointsCallback`), as the browser sends them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from lt_workbench import tabulate as tab
+from lt_workbench.db import connect
+from lt_workbench.load import load
+from lt_workbench.widgets import ANY, DownloadButton, Explorer, FilterPanel, PatternPicker, scope_options
+
+SAMPLE = Path(__file__).parent.parent / "data" / "sample"
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("widgets") / "sample.duckdb"
+    result = load([SAMPLE], db, progress=False)
+    assert result.exit_code == 0, result.summary()
+    return db
+
+
+@pytest.fixture(scope="module")
+def con(sample_db: Path):
+    c = connect(sample_db, read_only=True)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def explorer(con) -> Explorer:
+    ex = Explorer(con=con, disclosure="restricted", debounce=0)
+    yield ex
+    ex.close()
+
+
+def click(fig: Any, *, xs: list[Any], ys: list[Any], inds: list[Any], trace: int = 0) -> None:
+    """What the browser sends when a point is clicked."""
+    fig._js2py_pointsCallback = {
+        "event_type": "plotly_click",
+        "points": {"trace_indexes": [trace] * len(xs), "point_indexes": inds, "xs": xs, "ys": ys},
+        "device_state": None,
+        "selector": None,
+    }
+
+
+def top_of(freq: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The bars the explorer should draw: shown (non-suppressed) codes with a count, largest first, frame order on ties."""
+    f = freq.assign(_n=pd.to_numeric(freq["count"], errors="coerce"), _p=pd.to_numeric(freq["percent"], errors="coerce"))
+    f = f[f["_n"].notna() & (f["_n"] > 0) & f["_p"].notna()]
+    return f.sort_values("_n", ascending=False, kind="mergesort").head(n)
+
+
+def code_of(label: str) -> str:
+    return label.rsplit(" · ", 1)[-1]
+
+
+def assert_bar_matches(ex: Explorer, freq: pd.DataFrame) -> None:
+    expected = top_of(freq, ex.top.value)
+    bar = ex.bar.data[0]
+    assert [code_of(y) for y in bar.y] == list(expected["code"]) == ex.bar_codes
+    np.testing.assert_allclose(bar.x, expected["_p"].to_numpy(dtype=float))
+    np.testing.assert_allclose(np.asarray(bar.x) + np.asarray(bar.error_x.array),
+                               pd.to_numeric(expected["ci_high"]).to_numpy(dtype=float))
+    np.testing.assert_allclose(np.asarray(bar.x) - np.asarray(bar.error_x.arrayminus),
+                               pd.to_numeric(expected["ci_low"]).to_numpy(dtype=float))
+    assert list(ex.bar.data[1].text) == [f"{int(c):,} of {int(d):,}" for c, d in zip(expected["count"], expected["denominator"])]
+
+
+# --------------------------------------------------------------------------------------------
+# Reusable pieces
+
+
+def test_filter_panel_cascades_and_builds_where(con) -> None:
+    panel = FilterPanel(con=con, disclosure="restricted")
+    calls: list[int] = []
+    panel.on_change(lambda: calls.append(1))
+    assert ("North West", "north_west") in panel.region.options  # words shown, codes kept
+    panel.nation.value = "wales"
+    assert [c for _, c in panel.region.options] == [ANY, "wales"]
+    areas = scope_options(con).areas
+    assert {c for _, c in panel.area.options} - {ANY} == set(areas.loc[areas["nation"] == "wales", "area_code"])
+    assert len(calls) == 1  # one notification per user action, cascades included
+    panel.set(nation=None, region="north_west", years=(2015, panel.years.max), direction="unsafe")
+    assert len(calls) == 2
+    where = panel.where
+    assert where["region"] == "north_west" and where["direction"] == "unsafe"
+    assert list(where["year"]) == list(range(2015, panel.years.max + 1))
+    assert "direction" not in panel.scope_where
+    assert "North West" in panel.describe() and "2015" in panel.describe()
+    panel.set(frame="factors")
+    assert panel.direction.description == "Influence"
+    assert {c for _, c in panel.direction.options} == {ANY, "supporting", "hindering"}
+    assert "direction" not in panel.where and "influence" not in panel.where
+    with pytest.raises(ValueError, match="unknown filter"):
+        panel.set(colour="red")
+
+
+def test_pattern_picker_shows_labels_from_the_frames() -> None:
+    picker = PatternPicker("patterns", 2)
+    assert ("Resource–demand mismatch · P2.1", "P2.1") in picker.options
+    assert all(code.count(".") == 1 for _, code in picker.options)
+    every = PatternPicker.choices("patterns", None)
+    assert every[0] == ("Patterns in human–tool operation · P1", "P1")
+    assert every[1][0].startswith("\u2003")  # depth shown by indentation
+    picker.value = ("P2.1", "P6.4")
+    picker.set_frame("patterns", 3)
+    assert picker.value == ()
+    picker.set_frame("factors", 2)
+    assert ("Aspects of the family · FL.FAM", "FL.FAM") in picker.options
+    assert picker.label_of("FL.FAM") == "Aspects of the family"
+
+
+def test_download_button_sends_the_file_it_is_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    button = DownloadButton(lambda: ("t.csv", "text/csv", b"a,b\n1,2\n"), label="CSV")
+    sent: list[tuple[Any, Any]] = []
+    monkeypatch.setattr(button, "send", lambda content, buffers=None: sent.append((content, buffers)))
+    button._on_message(button, {"event": "download"}, [])
+    assert sent == [({"event": "file", "filename": "t.csv", "mime": "text/csv"}, [b"a,b\n1,2\n"])]
+    broken = DownloadButton(lambda: (_ for _ in ()).throw(ValueError("no table")))
+    monkeypatch.setattr(broken, "send", lambda content, buffers=None: sent.append((content, buffers)))
+    broken._on_message(broken, {"event": "download"}, [])
+    assert sent[-1][0]["event"] == "error" and "no table" in sent[-1][0]["message"]
+
+
+# --------------------------------------------------------------------------------------------
+# Figures follow the filters, with tabulate's numbers
+
+
+def test_initial_figures_are_tabulates_numbers(explorer: Explorer, con) -> None:
+    freq = tab.frequency("patterns", level=2, con=con)
+    assert_bar_matches(explorer, freq)
+    assert explorer.in_scope == int(tab.frequency("nation", con=con)["count"].sum()) and not explorer.empty
+    assert all(" · " in y and re.search(r"[a-z]{3}", y) for y in explorer.bar.data[0].y)  # words, not codes alone
+    pd.testing.assert_frame_equal(explorer.tables["recurrence"], tab.recurrence("patterns", level=2, con=con))
+
+
+def test_region_and_years_redraw_every_view(explorer: Explorer, con) -> None:
+    before_x, before_y = tuple(explorer.bar.data[0].x), tuple(explorer.bar.data[0].y)
+    last = explorer.filters.years.max
+    explorer.filters.region.value = "north_west"
+    explorer.filters.years.value = (2015, last)
+    where = {"region": "north_west", "year": range(2015, last + 1)}
+
+    freq = tab.frequency("patterns", level=2, where=where, con=con)
+    assert (tuple(explorer.bar.data[0].x), tuple(explorer.bar.data[0].y)) != (before_x, before_y)
+    assert_bar_matches(explorer, freq)
+    assert "North West" in explorer.message and "2015" in explorer.message
+
+    trend = tab.trend("patterns", level=2, where=where, con=con)
+    heat = explorer.heat_year.data[0]
+    assert [code_of(y) for y in heat.y] == explorer.codes == explorer.bar_codes
+    assert list(heat.x) == sorted(trend["year"].unique())
+    for i, code in enumerate(explorer.codes):
+        for j, year in enumerate(heat.x):
+            row = trend[(trend["code"] == code) & (trend["year"] == year)].iloc[0]
+            shown = heat.z[i][j]
+            if pd.isna(row["percent"]):  # no reviews that year: a blank cell, not a 0
+                assert shown is None and heat.text[i][j] == "" and row["denominator"] == 0
+            else:
+                assert shown == pytest.approx(row["percent"]) and heat.text[i][j] == str(int(row["count"]))
+    assert not explorer.heat_year.data[1].visible  # restricted: nothing hidden
+
+    co = tab.cooccurrence("patterns", level=2, where=where, tests=False, con=con)
+    pair = explorer.heat_pair.data[0]
+    both = {(a, b): n for a, b, n in zip(co["code_a"], co["code_b"], co["n_ab"])}
+    for i, a in enumerate(explorer.codes):
+        for j, b in enumerate(pair.x):
+            expected = both.get((a, b), both.get((b, a), 0))
+            assert pair.z[i][j] == (None if a == b else expected)
+
+    pd.testing.assert_frame_equal(explorer.tables["recurrence"], tab.recurrence("patterns", level=2, where=where, con=con))
+    assert "Resource" in explorer.table_html.value  # the table shows words
+
+
+def test_unit_depth_and_direction(explorer: Explorer, con) -> None:
+    explorer.filters.set(unit="episode", level=3, direction="unsafe", trigger="death")
+    where = {"trigger": "death", "direction": "unsafe"}
+    assert_bar_matches(explorer, tab.frequency("patterns", level=3, unit="episode", where=where, con=con))
+    assert "episodes" in explorer.bar.layout.title.text
+    co = tab.cooccurrence("patterns", level=3, unit="episode", where=where, tests=False, con=con)
+    assert explorer.tables["cooccurrence_counts"]["n_ab"].tolist() == co["n_ab"].tolist()
+    explorer.filters.set(unit="area", direction=None)
+    assert_bar_matches(explorer, tab.frequency("patterns", level=3, unit="area", where={"trigger": "death"}, con=con))
+    assert "counted in reviews" in explorer.heat_pair.layout.title.text  # co-occurrence says which unit it used
+
+
+def test_pinned_patterns_drive_the_heat_maps(explorer: Explorer) -> None:
+    explorer.picker.value = ("P6.4", "P2.1")
+    assert explorer.codes == ["P6.4", "P2.1"]
+    assert [code_of(y) for y in explorer.heat_year.data[0].y] == ["P6.4", "P2.1"]
+    assert [code_of(y) for y in explorer.heat_pair.data[0].y] == ["P6.4", "P2.1"]
+    explorer.picker.value = ()
+    assert explorer.codes == explorer.bar_codes
+
+
+def test_contributory_factors_frame(explorer: Explorer, con) -> None:
+    explorer.filters.set(frame="factors", level=2, region="london")
+    assert_bar_matches(explorer, tab.frequency("factors", level=2, where={"region": "london"}, con=con))
+    assert any("Aspects of the family" in y for y in explorer.bar.data[0].y)
+    assert all(code_of(x).startswith("P") for x in explorer.heat_pair.data[0].x)  # factor x pattern
+    click(explorer.bar, xs=[explorer.bar.data[0].x[0]], ys=[explorer.bar.data[0].y[0]], inds=[0])
+    ev = explorer.evidence_table
+    assert ev is not None and "note" in ev.columns
+    assert ev["review_id"].nunique() == int(tab.frequency("factors", level=2, where={"region": "london"}, con=con)
+                                             .set_index("code").loc[explorer.bar_codes[0], "count"])
+
+
+# --------------------------------------------------------------------------------------------
+# Evidence: the rows behind the clicked number
+
+
+def test_clicking_a_bar_opens_the_evidence_behind_it(explorer: Explorer, con) -> None:
+    explorer.filters.set(region="north_west", years=(2015, explorer.filters.years.max))
+    i = 2
+    code = explorer.bar_codes[i]
+    click(explorer.bar, xs=[explorer.bar.data[0].x[i]], ys=[explorer.bar.data[0].y[i]], inds=[i])
+    ev = explorer.evidence_table
+    count = int(explorer.tables["frequency"].set_index("code").loc[code, "count"])
+    assert ev is not None and ev["review_id"].nunique() == count
+    assert set(ev["region"]) == {"north_west"} and ev["year"].min() >= 2015
+    assert ev["coded_as"].map(lambda c: c == code or c.startswith(code + ".")).all()
+    pd.testing.assert_frame_equal(ev, tab.evidence(code, frame="patterns", where=explorer.evidence_where(explorer.evidence_target), con=con))
+    html_text = explorer.evidence_html.value
+    assert f"<b>{count}</b> reviews" in html_text and "Episode" in html_text
+    assert ev["finding"].iloc[0][:40].replace("'", "&#x27;") in html_text
+    assert explorer.bar.data[0].marker.color[i] != explorer.bar.data[0].marker.color[0]  # the clicked bar is marked
+    row = explorer.codes.index(code)  # ... and its row in both heat maps
+    for fig in (explorer.heat_year, explorer.heat_pair):
+        assert any(sh.yref == "y" and sh.y0 == row - 0.5 and sh.y1 == row + 0.5 for sh in fig.layout.shapes)
+    assert any(sh.xref == "x" for sh in explorer.heat_year.layout.shapes)  # the SCR -> CSPR mark stays
+    assert "evidence" in [v for _, v in explorer.table_view.options]
+    explorer.table_view.value = "evidence"
+    assert explorer.csv_bytes().decode().startswith("review_id,")
+    # a click on the "n of N" label beside the bar means the same bar
+    click(explorer.bar, xs=[0], ys=[explorer.bar.data[1].y[0]], inds=[0], trace=1)
+    assert explorer.evidence_target.code == explorer.bar_codes[0]
+
+
+def test_clicking_a_year_cell_opens_that_years_evidence(explorer: Explorer, con) -> None:
+    trend = explorer.tables["trend"]
+    heat = explorer.heat_year.data[0]
+    row = trend[(trend["code"].isin(explorer.codes)) & (trend["count"] > 0)].iloc[0]
+    i, j = explorer.codes.index(row["code"]), list(heat.x).index(row["year"])
+    click(explorer.heat_year, xs=[heat.x[j]], ys=[heat.y[i]], inds=[[i, j]])
+    ev = explorer.evidence_table
+    assert explorer.evidence_target.year == row["year"]
+    assert ev["review_id"].nunique() == int(row["count"])
+    assert set(ev["year"]) == {row["year"]}
+
+
+def test_clicking_a_pair_cell_opens_the_reviews_with_both(explorer: Explorer, con) -> None:
+    pair = explorer.heat_pair.data[0]
+    i, j = next((i, j) for i in range(len(pair.y)) for j in range(len(pair.x)) if pair.z[i][j])
+    a, b = code_of(pair.y[i]), code_of(pair.x[j])
+    click(explorer.heat_pair, xs=[pair.x[j]], ys=[pair.y[i]], inds=[[i, j]])
+    ev = explorer.evidence_table
+    assert ev["review_id"].nunique() == pair.z[i][j]
+    with_b = set(tab.evidence(b, frame="patterns", con=con)["review_id"])
+    assert set(ev["review_id"]) <= with_b
+    assert explorer.evidence_target.code == a and explorer.evidence_target.with_code == b
+
+
+def test_filters_clear_the_old_evidence(explorer: Explorer) -> None:
+    explorer.open_evidence(explorer.bar_codes[0])
+    assert explorer.evidence_table is not None
+    explorer.filters.region.value = "london"
+    assert explorer.evidence_table is None and "Filters changed. Click a bar" in explorer.evidence_html.value
+    assert "evidence" not in [v for _, v in explorer.table_view.options]
+
+
+# --------------------------------------------------------------------------------------------
+# Empty scope, public mode, downloads, debounce
+
+
+def test_a_filter_that_leaves_no_reviews_says_so(explorer: Explorer, con) -> None:
+    grid = tab.frequency("nation", by=("area", "year"), con=con)
+    present = set(zip(grid.loc[grid["count"] > 0, "area"], grid.loc[grid["count"] > 0, "year"]))
+    years = range(explorer.filters.years.min, explorer.filters.years.max + 1)
+    area, year = next((a, y) for a in sorted(set(grid["area"])) for y in years if (a, y) not in present)
+    explorer.filters.set(area=area, years=(int(year), int(year)))
+    assert explorer.empty and explorer.in_scope == 0
+    assert "No reviews match these filters" in explorer.status.value
+    assert "No reviews match" in explorer.message
+    assert len(explorer.bar.data[0].x) == 0 and len(explorer.heat_year.data[0].y) == 0
+    assert explorer.bar.layout.annotations[0].text == "No reviews match these filters"
+    assert explorer.csv_button.disabled and explorer.current_table() is None
+    with pytest.raises(ValueError, match="no reviews"):
+        explorer.csv_bytes()
+    explorer.filters.disclosure.value = "public"  # a 0 is a true zero: public mode says the same
+    assert explorer.empty and "No reviews match these filters" in explorer.status.value
+    explorer.filters.disclosure.value = "restricted"
+    explorer.filters.set(area=None, years=(explorer.filters.years.min, explorer.filters.years.max))
+    assert not explorer.empty and explorer.in_scope > 0 and "No reviews match" not in explorer.status.value
+    assert len(explorer.bar.data[0].x) > 0 and not explorer.csv_button.disabled
+
+
+def test_public_mode_protects_numbers_and_hides_evidence(con) -> None:
+    ex = Explorer(con=con, debounce=0)  # public is the default
+    try:
+        ex.filters.set(region="north_west", years=(2015, ex.filters.years.max))
+        where = {"region": "north_west", "year": range(2015, ex.filters.years.max + 1)}
+        public = tab.frequency("patterns", level=2, where=where, con=con, disclosure="public")
+        assert_bar_matches(ex, public)
+        threshold = int(public.attrs["threshold"])
+        shown = [int(t.split(" of ")[0].replace(",", "")) for t in ex.bar.data[1].text]
+        assert shown and min(shown) >= threshold
+        hidden = set(public.loc[public["suppressed"].astype(bool), "code"])
+        assert hidden and not hidden & set(ex.bar_codes)
+        assert "hidden (c)" in ex.bar.layout.annotations[0].text
+        assert "Public" in ex.status.value
+        pd.testing.assert_frame_equal(ex.tables["recurrence"],
+                                      tab.recurrence("patterns", level=2, where=where, con=con, disclosure="public"))
+        assert ex.csv_bytes().decode() == tab.render(ex.tables["recurrence"], "csv")
+
+        ex.open_evidence(ex.bar_codes[0])
+        assert ex.evidence_table is None
+        assert "not shown in public mode" in ex.evidence_html.value
+        restricted_text = tab.evidence(ex.bar_codes[0], frame="patterns", where=where, con=con)["finding"].iloc[0]
+        assert restricted_text[:30] not in ex.evidence_html.value
+        assert "evidence" not in [v for _, v in ex.table_view.options]
+        for fig in (ex.heat_year, ex.heat_pair):  # no small count reaches a heat map either
+            for row in fig.data[0].text:
+                assert all(t in ("", "0") or int(t) >= threshold for t in row)
+            # hidden cells are drawn grey and marked, so a gap never reads as "none"
+            hidden = [t for row in fig.data[1].text for t in row if t]
+            assert fig.data[1].visible and hidden and set(hidden) <= {"c", "0"}
+        trend = ex.tables["trend"]
+        i = ex.codes.index(ex.bar_codes[0])
+        for j, year in enumerate(ex.heat_year.data[0].x):
+            row = trend[(trend["code"] == ex.bar_codes[0]) & (trend["year"] == year)].iloc[0]
+            if row["count"] == "c":  # not drawn as a value (the whole layer is hidden when nothing can be shown)
+                shown = ex.heat_year.data[0]
+                assert (not shown.visible or shown.z[i][j] is None) and ex.heat_year.data[1].text[i][j] == "c"
+
+        ex.filters.disclosure.value = "restricted"  # the same click now shows the evidence
+        ex.open_evidence(ex.bar_codes[0])
+        assert ex.evidence_table is not None and "Restricted" in ex.evidence_html.value
+    finally:
+        ex.close()
+
+
+def test_downloads_are_the_table_shown(explorer: Explorer, con) -> None:
+    filename, mime, data = explorer.csv_button.payload()
+    assert filename == "lt-workbench-recurrence-patterns-level2-restricted.csv" and mime == "text/csv"
+    back = pd.read_csv(io.StringIO(data.decode("utf-8")))
+    assert list(back["code"]) == list(explorer.tables["recurrence"]["code"])
+    assert back["reviews"].tolist() == explorer.tables["recurrence"]["reviews"].tolist()
+
+    explorer.table_view.value = "cooccurrence"
+    filename, mime, data = explorer.xlsx_button.payload()
+    assert filename.endswith(".xlsx") and "spreadsheetml" in mime
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    assert book.sheetnames == ["table", "about"]
+    rows = list(book["table"].values)
+    full = tab.cooccurrence("patterns", level=2, con=con)
+    assert list(rows[0][:4]) == ["code_a", "label_a", "code_b", "label_b"] and len(rows) - 1 == len(full)
+    about = dict(list(book["about"].values)[1:])
+    assert about["disclosure"] == "restricted" and "RESTRICTED" in about["note"]
+    assert about["table"] == "Co-occurrence"
+
+    explorer.table_view.value = "trend"
+    assert explorer.csv_bytes().decode().splitlines()[0].startswith("code,label,year,count")
+    explorer.table_view.value = "frequency"
+    assert "Out of" in explorer.table_html.value
+
+
+def test_rapid_changes_are_debounced_into_one_refresh(con) -> None:
+    async def scenario() -> Explorer:
+        ex = Explorer(con=con, disclosure="restricted", debounce=0.05)
+        start = ex.refresh_count
+        ex.filters.region.value = "north_west"
+        ex.filters.trigger.value = "death"
+        ex.top.value = 5
+        assert ex.refresh_count == start  # nothing recomputed while changes keep coming
+        for _ in range(100):
+            await asyncio.sleep(0.02)
+            if ex.refresh_count > start and ex.tables.get("recurrence") is not None and ex._handle is None:
+                break
+        await asyncio.sleep(0.1)  # let the remaining stages run
+        assert ex.refresh_count == start + 1 and ex.debounced_count == 1
+        return ex
+
+    ex = asyncio.run(scenario())
+    try:
+        where = {"region": "north_west", "trigger": "death"}
+        freq = tab.frequency("patterns", level=2, where=where, con=con)
+        assert_bar_matches(ex, freq)
+        assert len(ex.bar_codes) <= 5
+        pd.testing.assert_frame_equal(ex.tables["recurrence"], tab.recurrence("patterns", level=2, where=where, con=con))
+    finally:
+        ex.close()
+
+
+def test_explorer_opens_a_database_by_path_and_releases_it(sample_db: Path) -> None:
+    ex = Explorer(sample_db, debounce=0)
+    assert ex.in_scope > 0
+    ex.close()
+    with pytest.raises(Exception):
+        ex.con.execute("SELECT 1")
+
+
+def test_the_notebook_runs_headless_on_the_database_named_by_the_environment(sample_db: Path, tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """notebooks/explorer.ipynb: a guide, one `parameters` cell and a call; it runs top to bottom in a kernel."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    path = Path(__file__).parent.parent / "notebooks" / "explorer.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert len(code) == 2 and code[0].metadata.get("tags") == ["parameters"]
+    assert "which patterns recur most in the North West since 2015" in nb.cells[0].source
+    monkeypatch.setenv("LT_WORKBENCH_DB", str(sample_db))
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = code[1].outputs
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
+
+
+def test_clicks_from_another_thread_run_on_the_explorers_own_thread(con) -> None:
+    """ipykernel 7 may deliver a click on a subshell thread: the work must still run on the home thread, in order."""
+
+    async def scenario() -> tuple[set[int], Explorer]:
+        ex = Explorer(con=con, disclosure="restricted", debounce=0.05)
+        seen: set[int] = set()
+        inner = ex._open_evidence
+
+        def spy(*args: Any) -> None:
+            seen.add(threading.get_ident())
+            inner(*args)
+
+        ex._open_evidence = spy  # type: ignore[method-assign]
+        worker = threading.Thread(target=lambda: click(ex.bar, xs=[ex.bar.data[0].x[0]], ys=[ex.bar.data[0].y[0]], inds=[0]))
+        worker.start()
+        worker.join(10)
+        for _ in range(100):
+            await asyncio.sleep(0.02)
+            if ex.evidence_table is not None:
+                break
+        return seen, ex
+
+    seen, ex = asyncio.run(scenario())
+    try:
+        assert seen == {threading.get_ident()}
+        assert ex.evidence_table is not None and ex.evidence_target.code == ex.bar_codes[0]
+    finally:
+        ex.close()
+
+
+@pytest.mark.slow
+def test_every_frame_depth_unit_and_mode_draws_tabulates_numbers(con) -> None:
+    ex = Explorer(con=con, disclosure="restricted", debounce=0)
+    try:
+        for mode in ("restricted", "public"):
+            for frame in ("patterns", "factors"):
+                for level in (1, 2, 3):
+                    for unit in tab.UNITS:
+                        ex.filters.set(disclosure=mode, frame=frame, level=level, unit=unit, region="north_west")
+                        freq = tab.frequency(frame, level=level, unit=unit, where={"region": "north_west"}, con=con,
+                                             disclosure=mode)
+                        assert_bar_matches(ex, freq)
+                        assert ex.last_error is None and not ex.empty
+                        assert len(ex.heat_year.data[0].y) == len(ex.codes)
+                        assert ex.tables["recurrence"] is not None
+    finally:
+        ex.close()
