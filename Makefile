@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DB     ?= data/workbench.duckdb
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test setup browser-deps notebooks-test bench clean
+.PHONY: demo test setup browser-deps bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-## demo: set up, load the bundled synthetic sample, print the first cross-review table.
+## demo: set up, load the bundled synthetic sample, print the first cross-review table, write the summary report.
 demo: $(STAMP)
 	rm -f $(DB) $(DB).wal
 	$(BIN)/lt-workbench load data/sample data/examples --db $(DB)
@@ -24,6 +24,12 @@ demo: $(STAMP)
 	@echo
 	@echo "Patterns (level 2) by number of reviews and areas, public disclosure control:"
 	$(BIN)/lt-workbench recurrence --db $(DB) --level 2 --format markdown
+	@echo
+	@echo "Cross-review summary report (public), executed headlessly with papermill:"
+	$(BIN)/lt-workbench report cross_review_summary --db $(DB)
+	@echo
+	@echo "Open the html file above in a browser; for the interactive explorer run"
+	@echo "  $(BIN)/jupyter lab notebooks/explorer.ipynb"
 
 ## browser-deps: Debian's Chromium for the real-browser test (skipped where apt is unavailable).
 browser-deps:
@@ -33,13 +39,16 @@ browser-deps:
 	  || echo "WARNING: could not install chromium; the browser test will be skipped"; \
 	else echo "WARNING: no root apt-get; the browser test will be skipped"; fi
 
-## test: set up and run every test, notebooks included.
+## test: set up and run every test; nbval also runs every notebook in notebooks/ on a fresh sample database.
 test: $(STAMP) browser-deps
-	$(BIN)/python -m pytest -q
+	@D=$$(mktemp -d) && $(BIN)/lt-workbench load data/sample data/examples --db $$D/notebooks.duckdb >/dev/null \
+	  && LT_WORKBENCH_DB=$$D/notebooks.duckdb $(BIN)/python -m pytest -q --nbval-lax tests notebooks; \
+	  rc=$$?; rm -rf $$D; exit $$rc
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_load.py
 	$(BIN)/python benchmarks/bench_tabulate.py
+	$(BIN)/python benchmarks/bench_widgets.py
 
 clean:
 	rm -rf $(VENV) $(DB) $(DB).wal
