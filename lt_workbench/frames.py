@@ -27,7 +27,13 @@ _COLUMNS = ["code", "parent", "label", "description"]
 
 def available_versions(frames_dir: Path = FRAMES_DIR) -> list[str]:
     """Taxonomy versions shipped: one folder each."""
-    return sorted(p.name for p in frames_dir.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
+    return list(_versions(frames_dir))
+
+
+@lru_cache(maxsize=8)
+def _versions(frames_dir: Path) -> tuple[str, ...]:
+    # Cached: the validator asks once per document, and the shipped folders do not change while running.
+    return tuple(sorted(p.name for p in frames_dir.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))))
 
 
 def _read_frame(path: Path) -> list[dict[str, str]]:

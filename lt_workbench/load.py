@@ -13,7 +13,8 @@ import glob
 import json
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
+import time
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version as _dist_version
 from pathlib import Path
@@ -159,6 +160,8 @@ class LoadResult:
     replaced: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     rejected: list[Checked] = field(default_factory=list)
+    # Seconds spent in each stage (check, insert, derive, commit): where a slow load spends its time.
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def problems(self) -> list[Problem]:
@@ -299,12 +302,16 @@ def load(
     """
     inputs = list(inputs)
     paths = collect_paths(inputs)
+    t0 = time.perf_counter()
     chunks = _check_all(paths, progress=progress, workers=workers)
+    t_check = time.perf_counter() - t0
     con = connect(db)
     try:
-        return _write(con, chunks, [str(i) for i in inputs], str(db) if db else "default", _before_commit)
+        result = _write(con, chunks, [str(i) for i in inputs], str(db) if db else "default", _before_commit)
     finally:
         con.close()
+    result.timings = {"check": t_check, **result.timings}
+    return result
 
 
 def _write(
@@ -357,10 +364,17 @@ def _write(
                     data = data.append_column("loaded_at", pa.array([started] * data.num_rows, pa.timestamp("us")))
                 if data.num_rows:
                     incoming.setdefault(table, []).append(data)
-        for table, parts in incoming.items():
-            for data in parts:
-                _insert(con, table, data)
-        for table, data in (derive_incoming(incoming) if incoming else {}).items():
+        t0 = time.perf_counter()
+        # The derived rows are computed in a scratch database on a second thread while the base rows
+        # are inserted here: both are DuckDB work that releases the GIL, so the two cores overlap.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            derived = pool.submit(derive_incoming, incoming) if incoming else None
+            for table, parts in incoming.items():
+                for data in parts:
+                    _insert(con, table, data)
+            t1 = time.perf_counter()
+            derived_rows = derived.result() if derived is not None else {}
+        for table, data in derived_rows.items():
             if result.replaced:
                 con.execute(f"DELETE FROM {table} WHERE review_id IN (SELECT review_id FROM _replaced)")
             _insert(con, table, data)
@@ -378,7 +392,9 @@ def _write(
         )
         if before_commit is not None:
             before_commit(con)
+        t2 = time.perf_counter()
         con.execute("COMMIT")
+        result.timings = {"insert": t1 - t0, "derive": t2 - t1, "commit": time.perf_counter() - t2}
     except BaseException as e:
         con.execute("ROLLBACK")
         if isinstance(e, duckdb.Error):
