@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal, Sequence
 
 import numpy as np
-from scipy.stats import binom, fisher_exact
+from scipy.stats import binom, fisher_exact, hypergeom, norm
 from scipy.stats.contingency import odds_ratio as _scipy_odds_ratio
 from statsmodels.stats.contingency_tables import Table, Table2x2
 from statsmodels.stats.multitest import multipletests
@@ -28,6 +28,7 @@ __all__ = [
     "OR_METHODS",
     "FisherResult",
     "fisher_2x2",
+    "fisher_many",
     "FunnelLimits",
     "funnel_limits",
     "bh_adjust",
@@ -166,6 +167,94 @@ def fisher_2x2(a: int, b: int, c: int, d: int, or_kind: Literal["conditional", "
         lo, hi = t.oddsratio_confint(0.05)
         return FisherResult(float(t.oddsratio), float(lo), float(hi), p, OR_METHODS[or_kind])
     raise ValueError(f"unknown odds ratio kind {or_kind!r}: use one of {', '.join(OR_METHODS)}")
+
+
+def _fisher_p_many(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Two-sided Fisher p-values of many 2 x 2 tables at once.
+
+    scipy.stats.fisher_exact's own algorithm, run on all tables together: the observed tail by scipy's
+    hypergeometric cdf (or sf), plus the opposite tail from the first value, found by binary search
+    on that side of the mode, no more likely than the observed table (relative tolerance 1e-7). One
+    fisher_exact call per table costs about 0.3 ms, which made a matrix of a few hundred pairs slow;
+    here each search step is one array call. Checked against fisher_exact in the tests.
+    """
+    total, col, row = a + b + c + d, a + c, a + b
+    lo = np.maximum(0, row - (total - col))
+    hi = np.minimum(row, col)
+    mode = ((row + 1) * (col + 1)) // (total + 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        thr = hypergeom.logpmf(a, total, col, row) + np.log1p(1e-7)
+
+        def logpmf(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+            return hypergeom.logpmf(x, total[idx], col[idx], row[idx])
+
+        p = np.ones(len(a), dtype=float)
+        # Observed below the mode: p = P(X <= a) + P(X >= x2), x2 the first x in [mode, hi] no more likely.
+        left = np.flatnonzero(a < mode)
+        if len(left):
+            s_lo, s_hi = mode[left].copy(), hi[left] + 1
+            while (s_lo < s_hi).any():
+                go = s_lo < s_hi
+                mid = (s_lo + s_hi) // 2
+                ok = np.zeros(len(left), dtype=bool)
+                ok[go] = logpmf(mid[go], left[go]) <= thr[left[go]]
+                s_hi = np.where(go & ok, mid, s_hi)
+                s_lo = np.where(go & ~ok, mid + 1, s_lo)
+            p[left] = (hypergeom.cdf(a[left], total[left], col[left], row[left])
+                       + hypergeom.sf(s_lo - 1, total[left], col[left], row[left]))
+        # Observed above the mode: p = P(X >= a) + P(X <= x1), x1 the last x in [lo, mode] no more likely.
+        right = np.flatnonzero(a > mode)
+        if len(right):
+            s_lo, s_hi = lo[right] - 1, mode[right].copy()
+            while (s_lo < s_hi).any():
+                go = s_lo < s_hi
+                mid = (s_lo + s_hi + 1) // 2
+                ok = np.zeros(len(right), dtype=bool)
+                ok[go] = logpmf(mid[go], right[go]) <= thr[right[go]]
+                s_lo = np.where(go & ok, mid, s_lo)
+                s_hi = np.where(go & ~ok, mid - 1, s_hi)
+            p[right] = (hypergeom.sf(a[right] - 1, total[right], col[right], row[right])
+                        + np.where(s_lo >= lo[right], hypergeom.cdf(s_lo, total[right], col[right], row[right]), 0.0))
+    # At the mode the observed table is the most likely one: every table counts, p = 1.
+    return np.minimum(p, 1.0)
+
+
+def fisher_many(
+    a: Sequence[int] | np.ndarray, b: Sequence[int] | np.ndarray, c: Sequence[int] | np.ndarray,
+    d: Sequence[int] | np.ndarray, or_kind: Literal["conditional", "sample"] = "sample",
+) -> dict[str, np.ndarray]:
+    """`fisher_2x2` for many tables [[a, b], [c, d]] at once: arrays odds_ratio, ci_low, ci_high, p_value.
+
+    The same numbers as calling fisher_2x2 on each table (the tests check it), fast enough for a
+    co-occurrence matrix: p-values in one vectorised pass; the sample odds ratio and its Woolf interval
+    are the textbook formulas statsmodels' Table2x2 uses (log odds ratio +/- z * sqrt(sum of 1/cell)).
+    The conditional odds ratio has no closed form and stays one scipy call per table.
+    """
+    a, b, c, d = (np.asarray(v, dtype=np.int64).reshape(-1) for v in (a, b, c, d))
+    if not (len(a) == len(b) == len(c) == len(d)):
+        raise ValueError("a, b, c and d must have the same length")
+    if len(a) and (np.minimum.reduce([a, b, c, d]) < 0).any():
+        bad = int(np.flatnonzero(np.minimum.reduce([a, b, c, d]) < 0)[0])
+        raise ValueError(f"a 2 x 2 table needs non-negative counts, got {[[a[bad], b[bad]], [c[bad], d[bad]]]}")
+    p = _fisher_p_many(a, b, c, d) if len(a) else np.array([], dtype=float)
+    if or_kind == "conditional":
+        res = [fisher_2x2(int(w), int(x), int(y), int(z), "conditional") for w, x, y, z in zip(a, b, c, d)]
+        return {"odds_ratio": np.array([r.odds_ratio for r in res], dtype=float),
+                "ci_low": np.array([r.ci_low for r in res], dtype=float),
+                "ci_high": np.array([r.ci_high for r in res], dtype=float), "p_value": p}
+    if or_kind != "sample":
+        raise ValueError(f"unknown odds ratio kind {or_kind!r}: use one of {', '.join(OR_METHODS)}")
+    cells = np.stack([a, b, c, d]).astype(float)
+    empty_margin = (a + b == 0) | (c + d == 0) | (a + c == 0) | (b + d == 0)
+    cells = np.where((cells == 0).any(axis=0), cells + 0.5, cells)  # Haldane-Anscombe, as fisher_2x2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = cells[0] * cells[3] / (cells[1] * cells[2])  # computed as statsmodels does, to the last bit
+        log_or = np.log(ratio)
+        half = norm.ppf(0.975) * np.sqrt((1.0 / cells).sum(axis=0))
+    nan = np.full(len(a), np.nan)
+    return {"odds_ratio": np.where(empty_margin, nan, ratio),
+            "ci_low": np.where(empty_margin, nan, np.exp(log_or - half)),
+            "ci_high": np.where(empty_margin, nan, np.exp(log_or + half)), "p_value": p}
 
 
 @dataclass(frozen=True)

@@ -925,14 +925,7 @@ def recurrence(
     out["percent"] = _pct(out["reviews"], out["denominator"])
     out["percent_recent"] = _pct(out["reviews_recent"], out["denominator_recent"])
     out["percent_before"] = _pct(out["reviews_before"], out["denominator_before"])
-    tests = [
-        stats.fisher_2x2(int(a), int(nr - a), int(b), int(nb - b), or_kind) if nr > 0 and nb > 0 and (a + b) > 0 else None
-        for a, nr, b, nb in zip(out["reviews_recent"], out["denominator_recent"], out["reviews_before"], out["denominator_before"])
-    ]
-    out["odds_ratio"] = [t.odds_ratio if t else np.nan for t in tests]
-    out["or_ci_low"] = [t.ci_low if t else np.nan for t in tests]
-    out["or_ci_high"] = [t.ci_high if t else np.nan for t in tests]
-    out["p_value"] = [t.p_value if t else np.nan for t in tests]
+    _fisher_columns(out, out["reviews_recent"], out["denominator_recent"], out["reviews_before"], out["denominator_before"], or_kind)
     out["q_value"], _ = stats.bh_adjust(out["p_value"])
     out = out.sort_values(["reviews", "areas", "sort_key"], ascending=[False, False, True], kind="mergesort").drop(columns="sort_key")
     out = out.reset_index(drop=True)
@@ -1141,14 +1134,7 @@ def compare(
     out["denominator_rest"] = allv["denominator"].to_numpy() - out["denominator_group"]
     out["percent_group"] = _pct(out["count_group"], out["denominator_group"])
     out["percent_rest"] = _pct(out["count_rest"], out["denominator_rest"])
-    tests = [
-        stats.fisher_2x2(int(a), int(n1 - a), int(b), int(n2 - b), or_kind) if n1 > 0 and n2 > 0 and a + b > 0 else None
-        for a, n1, b, n2 in zip(out["count_group"], out["denominator_group"], out["count_rest"], out["denominator_rest"])
-    ]
-    out["odds_ratio"] = [t.odds_ratio if t else np.nan for t in tests]
-    out["or_ci_low"] = [t.ci_low if t else np.nan for t in tests]
-    out["or_ci_high"] = [t.ci_high if t else np.nan for t in tests]
-    out["p_value"] = [t.p_value if t else np.nan for t in tests]
+    _fisher_columns(out, out["count_group"], out["denominator_group"], out["count_rest"], out["denominator_rest"], or_kind)
     out["q_value"], _ = stats.bh_adjust(out["p_value"])
     attrs = {"table": "compare", "frame": frame_spec(frame).name, "unit": "review", "unit_label": "reviews",
              "group": {gdim.name: gvalue}, "where": where, "caveat": PERFORMANCE_CAVEAT,
@@ -1245,6 +1231,23 @@ def funnel(
 
 # --------------------------------------------------------------------------------------------
 # Co-occurrence
+
+
+def _fisher_columns(out: pd.DataFrame, a: pd.Series, n1: pd.Series, b: pd.Series, n2: pd.Series, or_kind: str) -> None:
+    """Odds ratio, interval and Fisher p of `a` of `n1` against `b` of `n2`, row by row, into `out`.
+
+    Rows with an empty side or nothing counted on either side are not tested (NaN).
+    """
+    a, n1, b, n2 = (np.asarray(v, dtype=np.int64) for v in (a, n1, b, n2))
+    testable = (n1 > 0) & (n2 > 0) & (a + b > 0)
+    cols = {"odds_ratio": "odds_ratio", "or_ci_low": "ci_low", "or_ci_high": "ci_high", "p_value": "p_value"}
+    values = {k: np.full(len(a), np.nan) for k in cols}
+    if testable.any():
+        res = stats.fisher_many(a[testable], (n1 - a)[testable], b[testable], (n2 - b)[testable], or_kind)  # type: ignore[arg-type]
+        for k, r in cols.items():
+            values[k][testable] = res[r]
+    for k in cols:
+        out[k] = values[k]
 
 
 def cooccurrence(
@@ -1350,12 +1353,10 @@ def cooccurrence(
     out["jaccard"] = out["n_ab"] / (out["n_a"] + out["n_b"] - out["n_ab"])
     out["lift"] = out["n_ab"] * out["n"] / (out["n_a"] * out["n_b"])
     if tests:
-        res = [stats.fisher_2x2(int(ab), int(a - ab), int(b - ab), int(n - a - b + ab), or_kind)
-               for ab, a, b, n in zip(out["n_ab"], out["n_a"], out["n_b"], out["n"])]
-        out["odds_ratio"] = [r.odds_ratio for r in res]
-        out["or_ci_low"] = [r.ci_low for r in res]
-        out["or_ci_high"] = [r.ci_high for r in res]
-        out["p_value"] = [r.p_value for r in res]
+        ab, a, b, n = (out[k].to_numpy(dtype=np.int64) for k in ("n_ab", "n_a", "n_b", "n"))
+        res = stats.fisher_many(ab, a - ab, b - ab, n - a - b + ab, or_kind)
+        out["odds_ratio"], out["or_ci_low"], out["or_ci_high"] = res["odds_ratio"], res["ci_low"], res["ci_high"]
+        out["p_value"] = res["p_value"]
         out["q_value"], _ = stats.bh_adjust(out["p_value"])
     out["_a"] = out["code_a"].map(oa)
     out["_b"] = out["code_b"].map(ob)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.stats import binom, fisher_exact
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
@@ -97,3 +99,38 @@ def test_bh_matches_statsmodels_and_benjamini_hochberg_1995() -> None:
     q2, r2 = stats.bh_adjust([0.01, np.nan, 0.04])
     assert np.isnan(q2[1]) and not r2[1]
     np.testing.assert_allclose(q2[[0, 2]], multipletests([0.01, 0.04], method="fdr_bh")[1])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(*[st.integers(0, 60)] * 4), min_size=1, max_size=30), st.sampled_from(["sample", "conditional"]))
+def test_fisher_many_is_fisher_2x2_table_by_table(tables: list[tuple[int, int, int, int]], kind: str) -> None:
+    a, b, c, d = (np.array(col) for col in zip(*tables))
+    many = stats.fisher_many(a, b, c, d, kind)
+    for i, t in enumerate(tables):
+        one = stats.fisher_2x2(*t, or_kind=kind)
+        assert many["p_value"][i] == pytest.approx(fisher_exact([[t[0], t[1]], [t[2], t[3]]]).pvalue, rel=1e-6, abs=1e-12)
+        for key in ("odds_ratio", "ci_low", "ci_high"):
+            assert many[key][i] == pytest.approx(getattr(one, key), rel=1e-6, nan_ok=True)
+
+
+def test_fisher_many_on_large_tables_and_bad_input() -> None:
+    # Margins like a 10,000-review co-occurrence: supports of thousands of values, long binary searches.
+    rng = np.random.default_rng(3)
+    rows = [(int(ab), int(na - ab), int(nb - ab), int(10_000 - na - nb + ab))
+            for na, nb in rng.integers(200, 4000, size=(40, 2)) for ab in [int(rng.integers(0, min(na, nb)))]]
+    a, b, c, d = (np.array(col) for col in zip(*rows))
+    many = stats.fisher_many(a, b, c, d)
+    want = [fisher_exact([[w, x], [y, z]]).pvalue for w, x, y, z in rows]
+    assert many["p_value"] == pytest.approx(want, rel=1e-6, abs=1e-300)
+    with pytest.raises(ValueError, match="non-negative"):
+        stats.fisher_many([1, -1], [2, 2], [3, 3], [4, 4])
+    assert len(stats.fisher_many([], [], [], [])["p_value"]) == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.tuples(st.integers(0, 3000), st.integers(0, 3000), st.integers(0, 30), st.integers(0, 30000)))
+def test_fisher_many_on_skewed_tables(t: tuple[int, int, int, int]) -> None:
+    # Rare codes in large corpora: one small cell beside large ones, where tails are long and lopsided.
+    for table in (t, (t[2], t[0], t[3], t[1])):
+        got = stats.fisher_many(*[[v] for v in table])["p_value"][0]
+        assert got == pytest.approx(fisher_exact([[table[0], table[1]], [table[2], table[3]]]).pvalue, rel=1e-6, abs=1e-300)
