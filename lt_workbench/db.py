@@ -151,6 +151,10 @@ def connect(db: str | Path | None = None, *, read_only: bool = False) -> duckdb.
     try:
         con = duckdb.connect(str(path))
     except duckdb.Error as e:
-        raise DatabaseError(f"cannot open {path}: {e}") from e
+        hint = ""
+        if "lock" in str(e).lower():
+            hint = (" - another process has the database open (a notebook, the explorer or another load?); "
+                    "DuckDB allows one writer and no readers beside it: shut that kernel down and try again")
+        raise DatabaseError(f"cannot open {path}: {e}{hint}") from e
     ensure_schema(con)
     return con
