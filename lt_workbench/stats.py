@@ -1,7 +1,9 @@
 """The statistics a researcher expects on cross-review counts, each delegated to scipy or statsmodels.
 
 Nothing here is hand-rolled: intervals, tests and adjustments are library calls, wrapped so the
-tabulation layer can apply them to whole columns and name the method in its output. Functions
+tabulation layer can apply them to whole columns and name the method in its output. The one
+exception in form, `fisher_many`, runs scipy's own two-sided Fisher algorithm over scipy's
+hypergeometric distribution for many tables at once, and is tested against `fisher_exact`. Functions
 take plain counts, so they can be checked against published values independently of the database.
 """
 
@@ -156,9 +158,7 @@ def fisher_2x2(a: int, b: int, c: int, d: int, or_kind: Literal["conditional", "
         raise ValueError(f"a 2 x 2 table needs non-negative counts, got {table.tolist()}")
     p = float(fisher_exact(table).pvalue)
     if or_kind == "conditional":
-        res = _scipy_odds_ratio(table, kind="conditional")
-        ci = res.confidence_interval(0.95)
-        return FisherResult(float(res.statistic), float(ci.low), float(ci.high), p, OR_METHODS[or_kind])
+        return FisherResult(*_conditional_or(table), p, OR_METHODS[or_kind])
     if or_kind == "sample":
         if table.sum(axis=0).min() == 0 or table.sum(axis=1).min() == 0:
             return FisherResult(float("nan"), float("nan"), float("nan"), p, OR_METHODS[or_kind])
@@ -167,6 +167,13 @@ def fisher_2x2(a: int, b: int, c: int, d: int, or_kind: Literal["conditional", "
         lo, hi = t.oddsratio_confint(0.05)
         return FisherResult(float(t.oddsratio), float(lo), float(hi), p, OR_METHODS[or_kind])
     raise ValueError(f"unknown odds ratio kind {or_kind!r}: use one of {', '.join(OR_METHODS)}")
+
+
+def _conditional_or(table: np.ndarray) -> tuple[float, float, float]:
+    """Conditional maximum-likelihood odds ratio of a 2 x 2 table and its exact 95% interval (scipy)."""
+    res = _scipy_odds_ratio(table, kind="conditional")
+    ci = res.confidence_interval(0.95)
+    return float(res.statistic), float(ci.low), float(ci.high)
 
 
 def _fisher_p_many(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:
@@ -238,10 +245,8 @@ def fisher_many(
         raise ValueError(f"a 2 x 2 table needs non-negative counts, got {[[a[bad], b[bad]], [c[bad], d[bad]]]}")
     p = _fisher_p_many(a, b, c, d) if len(a) else np.array([], dtype=float)
     if or_kind == "conditional":
-        res = [fisher_2x2(int(w), int(x), int(y), int(z), "conditional") for w, x, y, z in zip(a, b, c, d)]
-        return {"odds_ratio": np.array([r.odds_ratio for r in res], dtype=float),
-                "ci_low": np.array([r.ci_low for r in res], dtype=float),
-                "ci_high": np.array([r.ci_high for r in res], dtype=float), "p_value": p}
+        res = np.array([_conditional_or(np.array([[w, x], [y, z]])) for w, x, y, z in zip(a, b, c, d)], dtype=float).reshape(-1, 3)
+        return {"odds_ratio": res[:, 0], "ci_low": res[:, 1], "ci_high": res[:, 2], "p_value": p}
     if or_kind != "sample":
         raise ValueError(f"unknown odds ratio kind {or_kind!r}: use one of {', '.join(OR_METHODS)}")
     cells = np.stack([a, b, c, d]).astype(float)
