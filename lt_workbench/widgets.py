@@ -1006,6 +1006,23 @@ class Explorer(widgets.VBox):
             labels_trace.text = text
 
     @staticmethod
+    def _fill_heat(t: Any, z: list[list[float | None]], x: list[Any], y: list[str], text: list[list[str]],
+                   custom: list[Any], hovertemplate: str) -> None:
+        """Put one heat map's cells into its trace (inside the caller's batch_update)."""
+        any_shown = any(v is not None for row in z for v in row)
+        # plotly.js fails to restyle a heat map whose z is all null; the grey layer carries the axes then.
+        t.visible = any_shown
+        t.z = z if any_shown else [[0] * len(x) for _ in y]
+        t.x = x
+        t.y = y
+        t.text = text
+        t.texttemplate = "%{text}"
+        t.textfont = {"size": 10}
+        t.customdata = custom
+        t.hovertemplate = hovertemplate
+        t.hoverongaps = False
+
+    @staticmethod
     def _draw_hidden(fig: go.FigureWidget, x: list[Any], y: list[str], hidden: list[list[str | None]]) -> None:
         """The grey "c" cells of a heat map (a separate batch: see _draw_bar)."""
         z = [[1.0 if h is not None else None for h in row] for row in hidden]
@@ -1060,20 +1077,9 @@ class Explorer(widgets.VBox):
         thing = "Pattern" if s.frame == "patterns" else "Factor"
         title = (f"{thing} × year: % of {tab.UNIT_LABELS[s.unit]} each year"
                  f"<br><span style='font-size:11px;color:#666'>number in a cell = count; blank = none in scope that year</span>")
-        any_shown = any(v is not None for row in z for v in row)
         with self.heat_year.batch_update():
-            t = self.heat_year.data[0]
-            # plotly.js fails to restyle a heat map whose z is all null; the grey layer carries the axes then.
-            t.visible = any_shown
-            t.z = z if any_shown else [[0] * len(years) for _ in codes]
-            t.x = years
-            t.y = y
-            t.text = text
-            t.texttemplate = "%{text}"
-            t.textfont = {"size": 10}
-            t.customdata = custom
-            t.hovertemplate = "<b>%{customdata[1]}</b> (%{customdata[0]})<br>%{x}: %{customdata[2]}<br>%{z:.1f}%<extra></extra>"
-            t.hoverongaps = False
+            self._fill_heat(self.heat_year.data[0], z, years, y, text, custom,
+                            "<b>%{customdata[1]}</b> (%{customdata[0]})<br>%{x}: %{customdata[2]}<br>%{z:.1f}%<extra></extra>")
             self.heat_year.layout.title.text = title
             self.heat_year.layout.xaxis.dtick = 1 if len(years) <= 12 else 2
             self.heat_year.layout.xaxis.tickangle = 0
@@ -1147,20 +1153,11 @@ class Explorer(widgets.VBox):
                           "x": 1, "y": 1.0, "xanchor": "right", "yanchor": "bottom", "showarrow": False,
                           "font": {"size": 10, "color": "#666"}})
         shown_max = max([v for row in z for v in row if v is not None], default=0.0)
-        any_shown = any(v is not None for row in z for v in row)
         with self.heat_pair.batch_update():
             t = self.heat_pair.data[0]
-            t.visible = any_shown  # (as in _stage_year: never an all-null z)
-            t.z = z if any_shown else [[0] * len(cols) for _ in rows]
-            t.x = x
-            t.y = y
-            t.text = text
-            t.texttemplate = "%{text}"
-            t.textfont = {"size": 10}
-            t.customdata = custom
-            t.hovertemplate = ("<b>%{customdata[1]}</b> (%{customdata[0]})<br>with <b>%{customdata[3]}</b> (%{customdata[2]})"
-                               "<br>together: %{text}<br>Jaccard %{customdata[4]} · lift %{customdata[5]}<extra></extra>")
-            t.hoverongaps = False
+            self._fill_heat(t, z, x, y, text, custom,
+                            "<b>%{customdata[1]}</b> (%{customdata[0]})<br>with <b>%{customdata[3]}</b> (%{customdata[2]})"
+                            "<br>together: %{text}<br>Jaccard %{customdata[4]} · lift %{customdata[5]}<extra></extra>")
             t.zmin = 0
             t.zmax = max(1.0, shown_max)
             self.heat_pair.layout.title.text = title
