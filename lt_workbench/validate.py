@@ -247,14 +247,14 @@ class _Rules:
         if completed and published and published < completed:
             self.add("/dates/published", f"published {published} is before completed {completed}")
 
-        for i, child in enumerate(d.get("children") or []):
+        for i, child in enumerate(_list(d.get("children"))):
             if isinstance(child, dict):
                 self.codes_list("harm_type", child.get("harm_types"), f"/children/{i}/harm_types", "harm type")
         self.codes_list("family_factor", d.get("family_factors"), "/family_factors", "family factor")
         self.codes_list("agency", d.get("agencies"), "/agencies", "agency")
 
         episode_ids: set[str] = set()
-        for i, ep in enumerate(d.get("episodes") or []):
+        for i, ep in enumerate(_list(d.get("episodes"))):
             if not isinstance(ep, dict):
                 continue
             p = f"/episodes/{i}"
@@ -270,18 +270,18 @@ class _Rules:
             if start and completed and start > completed:
                 self.add(f"{p}/start", f"episode starts {start}, after the review was completed ({completed})")
             self.codes_list("agency", ep.get("agencies"), f"{p}/agencies", "agency")
-            for j, f in enumerate(ep.get("factors") or []):
+            for j, f in enumerate(_list(ep.get("factors"))):
                 if isinstance(f, dict):
                     self.code("factors", f.get("code"), f"{p}/factors/{j}/code", "contributory factor code")
 
         found_codes: set[str] = set()
-        for i, pat in enumerate(d.get("patterns") or []):
+        for i, pat in enumerate(_list(d.get("patterns"))):
             if not isinstance(pat, dict):
                 continue
             p = f"/patterns/{i}"
             if self.code("patterns", pat.get("code"), f"{p}/code", "pattern code") and isinstance(pat.get("code"), str):
                 found_codes.add(pat["code"])
-            for j, ref in enumerate(pat.get("episodes") or []):
+            for j, ref in enumerate(_list(pat.get("episodes"))):
                 if isinstance(ref, str) and ref not in episode_ids:
                     self.add(
                         f"{p}/episodes/{j}",
@@ -289,7 +289,7 @@ class _Rules:
                     )
 
         rec_ids: set[str] = set()
-        for i, rec in enumerate(d.get("recommendations") or []):
+        for i, rec in enumerate(_list(d.get("recommendations"))):
             if not isinstance(rec, dict):
                 continue
             p = f"/recommendations/{i}"
@@ -301,7 +301,7 @@ class _Rules:
             self.real_date(rec.get("due"), f"{p}/due")
             if rec.get("agency") is not None:
                 self.code("agency", rec.get("agency"), f"{p}/agency", "agency")
-            for j, code in enumerate(rec.get("patterns") or []):
+            for j, code in enumerate(_list(rec.get("patterns"))):
                 if isinstance(code, str) and self.code("patterns", code, f"{p}/patterns/{j}", "pattern code"):
                     if code not in found_codes:
                         self.add(
@@ -310,6 +310,11 @@ class _Rules:
                         )
         self.codes_list("practice_points", d.get("practice_points"), "/practice_points", "practice point")
         return self.problems
+
+
+def _list(value: Any) -> list[Any]:
+    """The value when it is a list, else nothing to walk: a wrong type is the schema's finding, never a crash here."""
+    return value if isinstance(value, list) else []
 
 
 @lru_cache(maxsize=8)

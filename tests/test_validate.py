@@ -9,8 +9,10 @@ from typing import Any, Callable
 
 import jsonschema
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from lt_workbench.validate import check_file, schema, validate_document
+from lt_workbench.validate import check_bytes, check_file, schema, validate_document
 
 from .conftest import INVALID, VALID
 
@@ -168,3 +170,63 @@ def test_invalid_fixtures_schema_agrees_with_oracle() -> None:
             continue
         if isinstance(doc, dict) and not _oracle_ok(doc):
             assert not check_file(path).ok
+
+
+# ------------------------------------------------------------------------------------------
+# Never a crash: any damage to a valid document gives problems that point into it
+
+
+def _places(doc: Any, pointer: str = "") -> list[str]:
+    """Every JSON pointer in a document (containers and leaves)."""
+    out = [pointer]
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            out += _places(v, f"{pointer}/{str(k).replace('~', '~0').replace('/', '~1')}")
+    elif isinstance(doc, list):
+        for i, v in enumerate(doc):
+            out += _places(v, f"{pointer}/{i}")
+    return out
+
+
+def _resolve(doc: Any, pointer: str) -> tuple[Any, Any, bool]:
+    """(parent, key, exists) of a pointer."""
+    parent, key = None, None
+    node = doc
+    for raw in pointer.split("/")[1:]:
+        key = raw.replace("~1", "/").replace("~0", "~")
+        parent = node
+        if isinstance(node, dict) and key in node:
+            node = node[key]
+        elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
+            key = int(key)
+            node = node[key]
+        else:
+            return parent, key, False
+    return parent, key, True
+
+
+_JUNK = [None, True, 0, -1, 3.5, "", "x", "2019-02-30", "P9.9", [], [1], {}, {"a": 1}, "E1", 10**20]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_damage_gives_problems_never_a_crash(data: st.DataObject, minimal_doc: dict) -> None:
+    doc = copy.deepcopy(minimal_doc)
+    for _ in range(data.draw(st.integers(1, 4))):
+        places = [p for p in _places(doc) if p]
+        if not places:
+            break
+        parent, key, _ = _resolve(doc, data.draw(st.sampled_from(places)))
+        if data.draw(st.booleans()) and isinstance(parent, dict):
+            del parent[key]
+        else:
+            parent[key] = copy.deepcopy(data.draw(st.sampled_from(_JUNK)))
+    raw = json.dumps(doc).encode()
+    checked = check_bytes(raw, "fuzz.json")  # must not raise, whatever the damage
+    for p in checked.problems:
+        assert p.source == "fuzz.json" and p.message
+        assert p.pointer == "" or p.pointer.startswith("/")
+        parent_pointer = p.pointer.rsplit("/", 1)[0] if p.pointer else ""
+        assert _resolve(doc, parent_pointer)[2], f"{p.pointer!r} points outside the document: {p.message}"
+    if checked.ok:  # what passes must be loadable as it stands: the schema oracle agrees
+        jsonschema.Draft202012Validator(schema()).validate(doc)
