@@ -668,6 +668,15 @@ def load_batch(path: str | Path) -> dict[str, Any]:
             raise ReportError(f"batch file {p}: report {i} ({entry['name']}): unknown key(s) {', '.join(unknown)}")
         if "for_each" in entry and entry["for_each"] not in ("region", "nation"):
             raise ReportError(f"batch file {p}: report {i}: for_each must be \"region\" or \"nation\"")
+        if not isinstance(entry["name"], str):
+            raise ReportError(f"batch file {p}: report {i}: name must be a string, e.g. name = \"cross_review_summary\"")
+        if not isinstance(entry.get("parameters", {}), dict):
+            raise ReportError(f"batch file {p}: report {i} ({entry['name']}): parameters must be a table, "
+                              f"e.g. parameters = {{ pattern = \"P2.1\" }}")
+        if not isinstance(entry.get("output", ""), str):
+            raise ReportError(f"batch file {p}: report {i} ({entry['name']}): output must be a file name (a string)")
+    if not isinstance(data.get("out", ""), str):
+        raise ReportError(f"batch file {p}: out must be a folder name (a string)")
     if not isinstance(data.get("defaults", {}), dict):
         raise ReportError(f"batch file {p}: [defaults] must be a table of parameters")
     return data

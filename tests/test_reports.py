@@ -456,6 +456,21 @@ def test_batch_file_errors(tmp_path: Path, sample_db: Path) -> None:
         reports.load_batch(bad)
 
 
+@pytest.mark.parametrize(("text", "words"), [
+    ('[[report]]\nname = 5\n', "name must be a string"),
+    ('[[report]]\nname = "cross_review_summary"\nparameters = "region=london"\n', "parameters must be a table"),
+    ('[[report]]\nname = "cross_review_summary"\noutput = 3\n', "output must be a file name"),
+    ('out = 1\n[[report]]\nname = "cross_review_summary"\n', "out must be a folder name"),
+    ('report = 3\n', "list reports as [[report]] tables"),
+])
+def test_batch_file_of_the_wrong_shape_is_refused_before_anything_runs(tmp_path: Path, text: str, words: str) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text, encoding="utf-8")
+    with pytest.raises(ReportError) as info:
+        reports.load_batch(bad)
+    assert words in str(info.value) and str(bad) in str(info.value)
+
+
 def test_for_each_region_expands_in_frame_order(sample_db: Path) -> None:
     data = reports.load_batch(REPO_ROOT / "reports" / "regions.toml")
     entry = next(e for e in data["report"] if e.get("for_each") == "region")
