@@ -276,6 +276,8 @@ def _values(dim: Dim, raw: Any, version: str) -> list[Any]:
             vals = list(range(int(lo), int(hi) + 1))
         except ValueError:
             raise TabulationError(f"where {dim.name}={raw!r}: a range is written FIRST..LAST, e.g. 2015..2019") from None
+        if not vals:
+            raise TabulationError(f"where {dim.name}={raw!r}: the range runs backwards; write FIRST..LAST, e.g. {hi.strip()}..{lo.strip()}")
     elif isinstance(raw, str) and "," in raw:
         vals = [v.strip() for v in raw.split(",") if v.strip()]
     else:

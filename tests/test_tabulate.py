@@ -353,6 +353,10 @@ def test_unknown_names_fail_with_a_useful_message(db: Path) -> None:
         tab.frequency("age-band", unit="coding", db=db)
     with pytest.raises(TabulationError, match="flat"):
         tab.frequency("region", level=2, db=db)
+    with pytest.raises(TabulationError, match="runs backwards.*2010..2019"):
+        tab.frequency("patterns", where={"year": "2019..2010"}, db=db)
+    with pytest.raises(TabulationError, match="FIRST..LAST"):
+        tab.frequency("patterns", where={"year": "2019..soon"}, db=db)
 
 
 def test_filter_values_are_bound_not_formatted(db: Path) -> None:
