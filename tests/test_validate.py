@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 import jsonschema
+import pyarrow.types as pa_types
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from lt_workbench.validate import check_bytes, check_file, schema, validate_document
@@ -228,5 +229,24 @@ def test_any_damage_gives_problems_never_a_crash(data: st.DataObject, minimal_do
         assert p.pointer == "" or p.pointer.startswith("/")
         parent_pointer = p.pointer.rsplit("/", 1)[0] if p.pointer else ""
         assert _resolve(doc, parent_pointer)[2], f"{p.pointer!r} points outside the document: {p.message}"
-    if checked.ok:  # what passes must be loadable as it stands: the schema oracle agrees
+    event("accepted" if checked.ok else "rejected")
+    if checked.ok:  # what passes must be loadable as it stands: the schema oracle agrees, and it shapes into rows
         jsonschema.Draft202012Validator(schema()).validate(doc)
+        _assert_shapes_like_the_original(checked, minimal_doc)
+
+
+def _assert_shapes_like_the_original(checked: Any, original: dict) -> None:
+    """The loader's rows for an accepted document have the column types of a known-good document's rows."""
+    from lt_workbench.load import _Columns
+
+    def shaped(c: Any) -> dict:
+        cols = _Columns()
+        cols.review(c, 0)
+        return cols.to_arrow()
+
+    reference = shaped(check_bytes(json.dumps(original).encode(), "original.json"))
+    for table, data in shaped(checked).items():
+        for field in data.schema:
+            if table in reference and field.name in reference[table].column_names and not pa_types.is_null(field.type):
+                want = reference[table].schema.field(field.name).type
+                assert pa_types.is_null(want) or field.type == want, (table, field.name, field.type, want)
