@@ -63,11 +63,21 @@ def _kernel_manager_class() -> type:
     Why: the kernel is local and private to this run; over TCP, ipykernel 7 warns on every start that
     the traffic is unencrypted, noise that buries real errors in a scheduled job's log.
     """
+    import tempfile
+    import uuid
+
     from jupyter_client.manager import AsyncKernelManager
-    from traitlets import CaselessStrEnum
+    from traitlets import CaselessStrEnum, default
 
     class IpcKernelManager(AsyncKernelManager):
         transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+        @default("ip")
+        def _private_socket_prefix(self) -> str:
+            # jupyter_client would name the sockets kernel-ipc-1, -2, ... in the working folder, so two
+            # reports running at once (overlapping cron jobs, parallel tests) could share sockets. A prefix
+            # of its own per kernel; jupyter_client removes the socket files when the kernel shuts down.
+            return str(Path(tempfile.gettempdir()) / f"lt-workbench-kernel-{uuid.uuid4().hex[:16]}")
 
     return IpcKernelManager
 
