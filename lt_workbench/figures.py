@@ -51,7 +51,6 @@ __all__ = [
     "grouped_shares",
     "count_bars",
     "trend_lines",
-    "funnel_plot",
     "stacked_shares",
     "cooccurrence_heatmap",
     "funnel_grid",
@@ -577,56 +576,6 @@ def trend_lines(
     return _layout(fig, title=title, subtitle=subtitle, height=470,
                    x_title="Years the reviews were completed" if x == "period" else "Year the review was completed",
                    y_title=f"Percentage of {unit}", left=60)
-
-
-def funnel_plot(
-    points: pd.DataFrame,
-    *,
-    p0: float,
-    title: str,
-    unit: str = "reviews",
-    highlight: str | None = None,
-    subtitle: str | None = None,
-    x_max: int | None = None,
-) -> go.Figure:
-    """A funnel plot: each place's percentage against its number of units, with 95% and 99.8% limits.
-
-    points: columns name, count, denominator, percent (protected). p0: the overall percentage (0-100).
-    Places outside the limits differ by more than chance would explain; the funnel is not a ranking.
-    Hidden places are not drawn.
-    """
-    from .stats import funnel_limits
-
-    shown = points[[(_num(p) is not None and _num(d) is not None) for p, d in zip(points["percent"], points["denominator"])]]
-    n_max = int(max([_num(d) for d in shown["denominator"]] + [10]) * 1.1) if x_max is None else x_max
-    ns = np.arange(1, n_max + 1)
-    lim = funnel_limits(ns, p0 / 100.0)
-    fig = go.Figure()
-    grey = "#7b8794"
-    for name, arr, dash, label in (("upper_998", lim.upper_998, "dot", "99.8% limits"), ("upper_95", lim.upper_95, "dash", "95% limits"),
-                                   ("lower_95", lim.lower_95, "dash", None), ("lower_998", lim.lower_998, "dot", None)):
-        fig.add_trace(go.Scatter(x=ns.tolist(), y=[round(100 * float(v), 3) for v in arr], mode="lines", line={"color": grey, "dash": dash, "width": 1.2, "shape": "hv"},
-                                 name=label or name, showlegend=label is not None, legendgroup=dash, hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=[1, n_max], y=[p0, p0], mode="lines", line={"color": "#1f2933", "width": 1.5},
-                             name=f"Overall: {p0:.1f}%", hoverinfo="skip"))
-    for is_high in (False, True):
-        part = shown[(shown["name"] == highlight) == is_high] if highlight is not None else (shown if not is_high else shown.iloc[0:0])
-        if part.empty:
-            continue
-        hover = [f"<b>{html.escape(str(n))}</b><br>{percent_text(p)} of {unit} ({number(c)} of {number(d)})"
-                 for n, c, d, p in zip(part["name"], part["count"], part["denominator"], part["percent"])]
-        fig.add_trace(go.Scatter(
-            x=[_num(d) for d in part["denominator"]], y=[_num(p) for p in part["percent"]], mode="markers+text" if is_high else "markers",
-            text=[html.escape(str(n)) for n in part["name"]] if is_high else None, textposition="top center",
-            marker={"size": 13 if is_high else 9, "color": PALETTE[1] if is_high else PALETTE[0], "line": {"color": "white", "width": 1},
-                    "symbol": "diamond" if is_high else "circle"},
-            name=(str(highlight) if is_high else ("Other places" if highlight else "Places")), hovertext=hover, hoverinfo="text",
-            customdata=[[_plain(c), _plain(d)] for c, d in zip(part["count"], part["denominator"])],
-            meta={"counts": ["x", "customdata[0]", "customdata[1]"]},
-        ))
-    fig.update_xaxes(range=[0, n_max], title_text=f"Number of {unit} (more {unit}, narrower limits)")
-    fig.update_yaxes(ticksuffix="%", rangemode="tozero", title_text=f"Percentage of {unit}", showgrid=True, gridcolor="#e4e7eb")
-    return _layout(fig, title=title, subtitle=subtitle, height=430, left=60)
 
 
 def funnel_grid(
