@@ -10,7 +10,7 @@ take plain counts, so they can be checked against published values independently
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Callable, Literal, Sequence
 
 import numpy as np
 from scipy.stats import binom, fisher_exact, hypergeom, norm
@@ -176,6 +176,20 @@ def _conditional_or(table: np.ndarray) -> tuple[float, float, float]:
     return float(res.statistic), float(ci.low), float(ci.high)
 
 
+def _first_true(start: np.ndarray, stop: np.ndarray, pred: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
+    """Per row, the first x in [start, stop) where pred(x, rows) holds (pred false then true), else stop.
+
+    A binary search for all rows at once: each step is one array call of `pred` on the rows still open.
+    """
+    lo, hi = start.copy(), stop.copy()
+    while (open_ := np.flatnonzero(lo < hi)).size:
+        mid = (lo[open_] + hi[open_]) // 2
+        ok = pred(mid, open_)
+        hi[open_] = np.where(ok, mid, hi[open_])
+        lo[open_] = np.where(ok, lo[open_], mid + 1)
+    return lo
+
+
 def _fisher_p_many(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:
     """Two-sided Fisher p-values of many 2 x 2 tables at once.
 
@@ -189,40 +203,23 @@ def _fisher_p_many(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -
     lo = np.maximum(0, row - (total - col))
     hi = np.minimum(row, col)
     mode = ((row + 1) * (col + 1)) // (total + 2)
+    p = np.ones(len(a), dtype=float)  # at the mode the observed table is the most likely one: p = 1
     with np.errstate(divide="ignore", invalid="ignore"):
         thr = hypergeom.logpmf(a, total, col, row) + np.log1p(1e-7)
+        for rows, sign in ((np.flatnonzero(a < mode), 1), (np.flatnonzero(a > mode), -1)):
+            if not rows.size:
+                continue
+            t, k, n, obs = total[rows], col[rows], row[rows], a[rows]
 
-        def logpmf(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
-            return hypergeom.logpmf(x, total[idx], col[idx], row[idx])
+            def no_more_likely(x: np.ndarray, i: np.ndarray) -> np.ndarray:
+                return hypergeom.logpmf(sign * x, t[i], k[i], n[i]) <= thr[rows][i]
 
-        p = np.ones(len(a), dtype=float)
-        # Observed below the mode: p = P(X <= a) + P(X >= x2), x2 the first x in [mode, hi] no more likely.
-        left = np.flatnonzero(a < mode)
-        if len(left):
-            s_lo, s_hi = mode[left].copy(), hi[left] + 1
-            while (s_lo < s_hi).any():
-                go = s_lo < s_hi
-                mid = (s_lo + s_hi) // 2
-                ok = np.zeros(len(left), dtype=bool)
-                ok[go] = logpmf(mid[go], left[go]) <= thr[left[go]]
-                s_hi = np.where(go & ok, mid, s_hi)
-                s_lo = np.where(go & ~ok, mid + 1, s_lo)
-            p[left] = (hypergeom.cdf(a[left], total[left], col[left], row[left])
-                       + hypergeom.sf(s_lo - 1, total[left], col[left], row[left]))
-        # Observed above the mode: p = P(X >= a) + P(X <= x1), x1 the last x in [lo, mode] no more likely.
-        right = np.flatnonzero(a > mode)
-        if len(right):
-            s_lo, s_hi = lo[right] - 1, mode[right].copy()
-            while (s_lo < s_hi).any():
-                go = s_lo < s_hi
-                mid = (s_lo + s_hi + 1) // 2
-                ok = np.zeros(len(right), dtype=bool)
-                ok[go] = logpmf(mid[go], right[go]) <= thr[right[go]]
-                s_lo = np.where(go & ok, mid, s_lo)
-                s_hi = np.where(go & ~ok, mid - 1, s_hi)
-            p[right] = (hypergeom.sf(a[right] - 1, total[right], col[right], row[right])
-                        + np.where(s_lo >= lo[right], hypergeom.cdf(s_lo, total[right], col[right], row[right]), 0.0))
-    # At the mode the observed table is the most likely one: every table counts, p = 1.
+            if sign == 1:  # observed below the mode: P(X <= a) + P(X >= x2), x2 the first x in [mode, hi] no more likely
+                x2 = _first_true(mode[rows], hi[rows] + 1, no_more_likely)
+                p[rows] = hypergeom.cdf(obs, t, k, n) + hypergeom.sf(x2 - 1, t, k, n)
+            else:  # observed above: P(X >= a) + P(X <= x1), x1 the last x in [lo, mode] no more likely (searched on -x)
+                x1 = -_first_true(-mode[rows], -lo[rows] + 1, no_more_likely)
+                p[rows] = hypergeom.sf(obs - 1, t, k, n) + np.where(x1 >= lo[rows], hypergeom.cdf(x1, t, k, n), 0.0)
     return np.minimum(p, 1.0)
 
 
@@ -240,8 +237,9 @@ def fisher_many(
     a, b, c, d = (np.asarray(v, dtype=np.int64).reshape(-1) for v in (a, b, c, d))
     if not (len(a) == len(b) == len(c) == len(d)):
         raise ValueError("a, b, c and d must have the same length")
-    if len(a) and (np.minimum.reduce([a, b, c, d]) < 0).any():
-        bad = int(np.flatnonzero(np.minimum.reduce([a, b, c, d]) < 0)[0])
+    negative = np.flatnonzero(np.minimum.reduce([a, b, c, d]) < 0)
+    if negative.size:
+        bad = int(negative[0])
         raise ValueError(f"a 2 x 2 table needs non-negative counts, got {[[a[bad], b[bad]], [c[bad], d[bad]]]}")
     p = _fisher_p_many(a, b, c, d) if len(a) else np.array([], dtype=float)
     if or_kind == "conditional":
