@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import html
 import json
 import math
@@ -57,6 +58,7 @@ KERNEL_NAME = "python3"  # ipykernel of the interpreter running papermill (jupyt
 CELL_TIMEOUT = 900  # seconds per cell: a 10,000-review corpus must fit, a hung cell must not block a batch forever
 
 
+@functools.lru_cache(maxsize=1)
 def _kernel_manager_class() -> type:
     """A kernel manager talking to its kernel over Unix sockets rather than TCP on localhost.
 

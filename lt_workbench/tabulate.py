@@ -1321,11 +1321,10 @@ def cooccurrence(
             ff, ffp = _coding_filters(plan, "m", "factors")
             xf, xfp = _pair_filters(plan)
             on_episode = " AND m.episode_id = s.episode_id" if unit == "episode" else ""
-            x_episode = " AND s.episode_id = x.episode_id" if unit == "episode" else ""
             if unit == "episode":
                 xs_sql = f"""SELECT DISTINCT x.review_id AS k, x.episode_id AS k2, x.factor_code AS code_a, x.pattern_code AS code_b
                        FROM episode_factor_pattern AS x
-                       JOIN scope AS s ON s.review_id = x.review_id{x_episode}
+                       JOIN scope AS s ON s.review_id = x.review_id AND s.episode_id = x.episode_id
                        WHERE x.factor_depth = ? AND x.pattern_depth = ? {xf}"""
                 xs_params = [factor_level, level, *xfp]
             else:

@@ -218,10 +218,8 @@ class _Rules:
         return None
 
     def codes_list(self, frame: str, values: Any, pointer: str, what: str) -> None:
-        if not isinstance(values, list):
-            return
         seen: set[str] = set()
-        for i, v in enumerate(values):
+        for i, v in enumerate(_list(values)):
             self.code(frame, v, f"{pointer}/{i}", what)
             if isinstance(v, str):
                 if v in seen:
