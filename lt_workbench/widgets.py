@@ -737,10 +737,14 @@ class Explorer(widgets.VBox):
 
     # ---- lifecycle
     def close(self) -> None:
-        """Release the database (the explorer holds a read-only connection) and close the widgets."""
-        if self._handle is not None:
+        """Release the database (the explorer holds a read-only connection) and close the widgets.
+
+        Also called by ipywidgets when an explorer whose construction failed (bad arguments) is
+        collected, so it uses only what was set.
+        """
+        if getattr(self, "_handle", None) is not None:
             self._handle.cancel()
-        if self._own_con:
+        if getattr(self, "_own_con", False) and getattr(self, "con", None) is not None:
             try:
                 self.con.close()
             except duckdb.Error:

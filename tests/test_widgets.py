@@ -22,6 +22,7 @@ import pytest
 
 from lt_workbench import tabulate as tab
 from lt_workbench.db import connect
+from lt_workbench.exceptions import DatabaseError
 from lt_workbench.load import load
 from lt_workbench.widgets import ANY, DownloadButton, Explorer, FilterPanel, PatternPicker, scope_options
 
@@ -481,3 +482,20 @@ def test_every_frame_depth_unit_and_mode_draws_tabulates_numbers(con) -> None:
                         assert ex.tables["recurrence"] is not None
     finally:
         ex.close()
+
+
+def test_bad_arguments_fail_clearly_and_a_half_built_explorer_closes(sample_db: Path) -> None:
+    built: list[Explorer] = []
+
+    class Probe(Explorer):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            built.append(self)
+            super().__init__(*args, **kwargs)
+
+    with pytest.raises(ValueError, match="disclosure must be 'public' or 'restricted'"):
+        Probe(db=sample_db, disclosure="secret")
+    with pytest.raises(DatabaseError, match="does not exist: load reviews first"):
+        Probe(db=sample_db.parent / "missing.duckdb")
+    # ipywidgets calls close() when the object is collected: it must not fail on what was never set.
+    for half_built in built:
+        half_built.close()
