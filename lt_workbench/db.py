@@ -13,7 +13,17 @@ from .config import DEFAULT_DB, FRAMES_DIR, SQL_DIR
 from .exceptions import DatabaseError
 from .frames import available_versions, taxonomy_frame
 
-__all__ = ["connect", "ensure_schema", "refresh_derived", "derive_incoming", "derived_tables", "sql_file", "TABLES"]
+__all__ = [
+    "connect", "ensure_schema", "refresh_derived", "derive_incoming", "derived_tables", "derived_review_tables", "sql_file",
+    "TABLES", "REVIEW_TABLES",
+]
+
+# Base tables holding one review's rows, all keyed by review_id: a replacement deletes from each.
+REVIEW_TABLES = (
+    "reviews", "review_family_factors", "review_agencies", "children", "child_harm_types", "episodes",
+    "episode_agencies", "factor_codings", "pattern_findings", "pattern_episodes", "recommendations",
+    "recommendation_patterns", "practice_points",
+)
 
 TABLES = (
     "taxonomy", "loads", "load_errors", "review_changes", "reviews", "review_family_factors",
@@ -56,32 +66,60 @@ def refresh_derived(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(sql)
 
 
-def derive_incoming(tables: dict[str, list[pa.Table]]) -> dict[str, pa.Table]:
-    """Derived rows for a batch of incoming reviews only, computed in a scratch in-memory database.
+def derive_incoming(con: duckdb.DuckDBPyConnection, incoming: dict[str, pa.Table]) -> None:
+    """Append the derived rows of a batch of incoming reviews, inside the caller's transaction.
 
-    Derived rows of a review depend only on that review's own rows and the taxonomy, so the
-    loader appends these (after deleting the rows of replaced reviews) instead of rebuilding
-    everything inside its transaction, where scans of uncommitted rows are slow.
-    Returns the review-keyed derived tables (those with a review_id column).
+    Derived rows of a review depend only on that review's own rows and the taxonomy, so each
+    derived SELECT runs once over the batch alone: every base table it reads is shadowed by a
+    CTE of the same name over the incoming Arrow rows, and every derived table built before it
+    by the rows just appended for these reviews. The caller has already deleted the derived
+    rows of reviews being replaced. `incoming` maps base table name to the batch's rows.
     """
-    scratch = duckdb.connect(config={"preserve_insertion_order": False})
+    registered = []
+    shadows = []
     try:
-        scratch.execute(sql_file("schema/tables.sql"))
-        _insert_taxonomy(scratch)
-        for table, parts in tables.items():
-            # The incoming Arrow data stands in for the (empty) base table: no copy of the texts.
-            scratch.execute(f"DROP TABLE {table}")  # table names are fixed by load.py
-            scratch.register(table, pa.concat_tables(parts, promote_options="permissive"))
-        out = {}
+        for table in REVIEW_TABLES:
+            data = incoming.get(table)
+            if data is None:  # no rows of this kind in the batch: an empty relation of the same shape
+                data = con.sql(f"SELECT * FROM main.{table} LIMIT 0").to_arrow_table()
+            name = f"_incoming_{table}"
+            con.register(name, data)
+            registered.append(name)
+            shadows.append(f"{table} AS (SELECT * FROM {name})")
         for name, sql in derived_tables():
-            scratch.execute(sql)
-            cols = [c for (c,) in scratch.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [name]).fetchall()]
-            if "review_id" in cols:
-                out[name] = scratch.sql(f"SELECT * FROM {name}").to_arrow_table()
-        return out
+            if not _has_review_id(con, name):
+                continue  # taxonomy-only tables (code_ancestors) do not change with reviews
+            select = _select_of(name, sql)
+            con.execute(f"INSERT INTO main.{name} BY NAME WITH {', '.join(shadows)} SELECT * FROM ({select})")
+            shadows.append(
+                f"{name} AS (SELECT * FROM main.{name} WHERE review_id IN (SELECT review_id FROM _incoming_reviews))"
+            )
     finally:
-        scratch.close()
+        for name in registered:
+            con.unregister(name)
+
+
+def derived_review_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The derived tables holding rows per review (all but the taxonomy-only ones), in build order."""
+    return [name for name, _ in derived_tables() if _has_review_id(con, name)]
+
+
+_AS_SELECT = re.compile(r"CREATE\s+OR\s+REPLACE\s+TABLE\s+\w+\s+AS\s", re.IGNORECASE)
+
+
+def _select_of(name: str, sql: str) -> str:
+    """The query of a derived file's CREATE OR REPLACE TABLE ... AS <query>."""
+    match = _AS_SELECT.search(sql)
+    if not match:
+        raise DatabaseError(f"derived table {name}: expected CREATE OR REPLACE TABLE {name} AS <query>")
+    return sql[match.end():].strip().rstrip(";")
+
+
+def _has_review_id(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(con.execute(
+        "SELECT 1 FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ? AND column_name = 'review_id'",
+        [table],
+    ).fetchall())
 
 
 def _insert_taxonomy(con: duckdb.DuckDBPyConnection) -> None:
