@@ -214,7 +214,7 @@ the restricted/public pass through disclosure.protect; pandas computes the non-z
 {chr(10).join(lines)}
 
 Goal (10,000 reviews, every standard tabulation under 100 ms median): {'met' if not slow else 'not met for: ' + '; '.join(slow)} at {goal_n:,} reviews.
-Factor x pattern within episodes reads `episode_factor_pattern`, materialised at load time (sql/derived/30_episode_factor_pattern.sql).
+Factor x pattern within episodes joins the factor and pattern code sets of each episode (episode_codes) at query time.
 """
     print(body)
     if not args.no_write:

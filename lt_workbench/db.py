@@ -60,8 +60,14 @@ def derived_tables() -> list[tuple[str, str]]:
     return out
 
 
+# Derived tables an earlier version built and this one no longer does: dropped on the next rebuild.
+_RETIRED_TABLES = ("episode_factor_pattern",)
+
+
 def refresh_derived(con: duckdb.DuckDBPyConnection) -> None:
     """Rebuild every derived table from the base tables (used when the SQL or the frames change)."""
+    for name in _RETIRED_TABLES:
+        con.execute(f"DROP TABLE IF EXISTS {name}")
     for _, sql in derived_tables():
         con.execute(sql)
 

@@ -87,21 +87,20 @@ def _check_chunk(job: tuple[int, list[Path]]) -> _Chunk:
     first, paths = job
     rows = _Columns()
     checked = []
-    # Parsed documents and row tuples are millions of small acyclic objects: reference counting
-    # frees them all, and the cyclic collector's passes over them would double the time taken.
-    was_enabled = gc.isenabled()
+    for offset, path in enumerate(paths):
+        c = check_file(path)
+        if c.ok:
+            rows.review(c, first + offset)
+        c.doc = None
+        checked.append(c)
+    return _Chunk(checked, rows.to_arrow())
+
+
+def _without_cyclic_gc() -> None:
+    """Parsed documents and row tuples are millions of small acyclic objects that reference counting
+    frees; the cyclic collector's passes over them (and over everything a forked worker inherits)
+    would add half again to the time taken. Run as each checking worker starts."""
     gc.disable()
-    try:
-        for offset, path in enumerate(paths):
-            c = check_file(path)
-            if c.ok:
-                rows.review(c, first + offset)
-            c.doc = None
-            checked.append(c)
-        return _Chunk(checked, rows.to_arrow())
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _jobs(paths: Sequence[Path], n_chunks: int) -> list[tuple[int, list[Path]]]:
@@ -116,15 +115,21 @@ def _check_all(paths: Sequence[Path], *, progress: bool | None, workers: int | N
     chunks: list[_Chunk] = []
     try:
         if len(paths) >= _PARALLEL_FROM and n_workers > 1:
-            with ProcessPoolExecutor(max_workers=n_workers) as pool:
+            with ProcessPoolExecutor(max_workers=n_workers, initializer=_without_cyclic_gc) as pool:
                 for chunk in pool.map(_check_chunk, _jobs(paths, n_workers * 8)):
                     chunks.append(chunk)
                     bar.update(len(chunk.checked))
         else:
-            for job in _jobs(paths, max(1, len(paths) // 100)):
-                chunk = _check_chunk(job)
-                chunks.append(chunk)
-                bar.update(len(chunk.checked))
+            was_enabled = gc.isenabled()
+            _without_cyclic_gc()
+            try:
+                for job in _jobs(paths, max(1, len(paths) // 100)):
+                    chunk = _check_chunk(job)
+                    chunks.append(chunk)
+                    bar.update(len(chunk.checked))
+            finally:
+                if was_enabled:
+                    gc.enable()
     finally:
         bar.close()
     _flag_repeated_ids([c for chunk in chunks for c in chunk.checked])

@@ -2,7 +2,7 @@
 
 Every table states its counting unit (review by default; child, episode, coding or area) and carries
 count, denominator, percent and a Wilson 95% interval. The SQL reads the derived tables built at load
-time (sql/derived: review_codes, child_codes, episode_codes, coding_codes, episode_factor_pattern), so
+time (sql/derived: review_codes, child_codes, episode_codes, coding_codes), so
 roll-ups through the frames are joins, never a review counted twice. Python only composes: identifiers
 come from the whitelists below (FRAMES, DIMENSIONS, UNITS, YEAR_BASES), every user value is bound as a
 parameter. Results default to restricted (full numbers, marked so); `disclosure="public"` passes them
@@ -237,7 +237,7 @@ def _dim(name: str) -> Dim:
 # Connections
 
 
-_REQUIRED_TABLES = ("review_codes", "child_codes", "episode_codes", "coding_codes", "episode_factor_pattern", "stg_reviews")
+_REQUIRED_TABLES = ("review_codes", "child_codes", "episode_codes", "coding_codes", "stg_reviews")
 
 
 @contextmanager
@@ -825,17 +825,6 @@ def _coding_filters(plan: _Plan, alias: str, frame: str) -> tuple[str, list[Any]
     return "".join(f" AND {c}" for c in conds), params
 
 
-def _pair_filters(plan: _Plan) -> tuple[str, list[Any]]:
-    """Coding-level filters on episode_factor_pattern (alias x): influence and factor level on the factor side, direction on the pattern side."""
-    columns = {"influence": "x.influence", "factor_level": "x.factor_root", "direction": "x.direction"}
-    conds, params = [], []
-    for d, vals in plan.where:
-        if d.name in columns:
-            conds.append(f"{columns[d.name]} IN ({_placeholders(len(vals))})")
-            params.extend(vals)
-    return "".join(f" AND {c}" for c in conds), params
-
-
 def _scope_plan(con, frame: str, where: Mapping[str, Any], year_basis: str, version: str, unit: str = "review",
                 level: int | None = None) -> _Plan:
     """A plan used only for its filters; coding-level filters on other frames are allowed (cross-frame tables)."""
@@ -1319,32 +1308,24 @@ def cooccurrence(
             frame_a, frame_b = "patterns", "patterns"
         else:
             ff, ffp = _coding_filters(plan, "m", "factors")
-            xf, xfp = _pair_filters(plan)
             on_episode = " AND m.episode_id = s.episode_id" if unit == "episode" else ""
-            if unit == "episode":
-                xs_sql = f"""SELECT DISTINCT x.review_id AS k, x.episode_id AS k2, x.factor_code AS code_a, x.pattern_code AS code_b
-                       FROM episode_factor_pattern AS x
-                       JOIN scope AS s ON s.review_id = x.review_id AND s.episode_id = x.episode_id
-                       WHERE x.factor_depth = ? AND x.pattern_depth = ? {xf}"""
-                xs_params = [factor_level, level, *xfp]
-            else:
-                xs_sql = "SELECT mf.k, mf.code AS code_a, mp.code AS code_b FROM mf JOIN mp ON mf.k = mp.k"
-                xs_params = []
             sql = f"""{scope_sql},
                 mf AS (SELECT DISTINCT {key}, m.code FROM scope AS s JOIN episode_codes AS m
                        ON m.review_id = s.review_id{on_episode}
                        WHERE m.frame = 'factors' AND m.depth = ? {ff}),
                 mp AS (SELECT DISTINCT {key}, m.code FROM scope AS s JOIN {src} AS m ON {join_scope}
                        WHERE m.frame = 'patterns' AND m.depth = ? {pf}),
-                xs AS ({xs_sql}),
-                pairs AS (SELECT code_a, code_b, count(*) AS n_ab FROM xs GROUP BY ALL),
+                -- mf and mp are each distinct per unit and carry their own coding-level filters
+                -- (influence, factor level; direction), so the pairs in a unit are their join.
+                pairs AS (SELECT mf.code AS code_a, mp.code AS code_b, count(*) AS n_ab
+                          FROM mf JOIN mp ON {same("mf", "mp")} GROUP BY ALL),
                 ma AS (SELECT code, count(*) AS n FROM mf GROUP BY code),
                 mb AS (SELECT code, count(*) AS n FROM mp GROUP BY code)
                 SELECT p.code_a, p.code_b, ma.n AS n_a, mb.n AS n_b, p.n_ab,
                        (SELECT {n_sql} FROM scope AS s) AS n
                 FROM pairs AS p JOIN ma ON ma.code = p.code_a JOIN mb ON mb.code = p.code_b
                 WHERE p.n_ab >= ?"""
-            params = sp + [factor_level, *ffp, level, *pfp, *xs_params, min_together]
+            params = sp + [factor_level, *ffp, level, *pfp, min_together]
             frame_a, frame_b = "factors", "patterns"
         out = c.execute(sql, params).df()
         la, lb = _labels(c, frame_a, version), _labels(c, frame_b, version)

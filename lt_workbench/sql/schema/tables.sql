@@ -2,6 +2,9 @@
 -- Keys are stated in comments and enforced by the loader (validate.py / load.py), not by
 -- DuckDB constraints, so a changed review can be deleted and re-inserted in one transaction.
 -- Every child table carries review_id; a review is replaced by deleting all its rows.
+-- Narrative free text (descriptions, judgements, findings, notes, recommendation texts) is stored
+-- with zstd: it is read a few rows at a time, never scanned for counting, and DuckDB's default
+-- analysis of long unique strings costs more at commit than the rest of a load's writing together.
 
 -- grain: one row per taxonomy version x frame x code. key: (version, frame, code)
 CREATE TABLE IF NOT EXISTS taxonomy (
@@ -65,7 +68,7 @@ CREATE TABLE IF NOT EXISTS reviews (
     published            DATE,
     year                 INTEGER NOT NULL,   -- year completed
     trigger_reason       VARCHAR NOT NULL,
-    trigger_question     VARCHAR,
+    trigger_question     VARCHAR USING COMPRESSION zstd,
     intervention_level   VARCHAR,
     quality_grade        VARCHAR,
     family_factors_recorded BOOLEAN NOT NULL, -- false when family_factors is null/absent
@@ -115,10 +118,10 @@ CREATE TABLE IF NOT EXISTS episodes (
     title         VARCHAR,
     start_date    DATE NOT NULL,
     end_date      DATE,
-    description   VARCHAR,
-    significance  VARCHAR,
+    description   VARCHAR USING COMPRESSION zstd,
+    significance  VARCHAR USING COMPRESSION zstd,
     practice      VARCHAR NOT NULL,   -- good, problematic, mixed
-    judgement     VARCHAR
+    judgement     VARCHAR USING COMPRESSION zstd
 );
 
 -- grain: one row per episode x agency. key: (review_id, episode_id, code)
@@ -135,7 +138,7 @@ CREATE TABLE IF NOT EXISTS factor_codings (
     coding_no   INTEGER NOT NULL,     -- order within the episode, from 1
     code        VARCHAR NOT NULL,     -- a level, type or factor: FL, FL.WORK, FL.WORK.03
     influence   VARCHAR NOT NULL,     -- supporting, hindering
-    note        VARCHAR
+    note        VARCHAR USING COMPRESSION zstd
 );
 
 -- grain: one row per pattern finding (the same code may appear twice). key: (review_id, finding_no)
@@ -145,7 +148,7 @@ CREATE TABLE IF NOT EXISTS pattern_findings (
     code            VARCHAR NOT NULL,
     direction       VARCHAR NOT NULL, -- constructive, unsafe
     priority        INTEGER,          -- 1 = highest
-    finding         VARCHAR,
+    finding         VARCHAR USING COMPRESSION zstd,
     proposed_label  VARCHAR           -- a new sub-pattern proposed under code
 );
 
@@ -161,7 +164,7 @@ CREATE TABLE IF NOT EXISTS recommendations (
     review_id  VARCHAR NOT NULL,
     rec_id     VARCHAR NOT NULL,
     rec_no     INTEGER NOT NULL,
-    text       VARCHAR,
+    text       VARCHAR USING COMPRESSION zstd,
     kind       VARCHAR NOT NULL,
     level      VARCHAR NOT NULL,
     agency     VARCHAR,
