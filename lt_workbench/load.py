@@ -14,6 +14,7 @@ import glob
 import json
 import os
 import sys
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -79,21 +80,51 @@ class _Chunk:
     tables: dict[str, pa.Table]
 
 
-def _check_chunk(job: tuple[int, list[Path]]) -> _Chunk:
-    """Check files and shape the valid ones into columnar rows tagged with their batch index `_doc`.
-
-    Runs in a worker process for large batches: only Arrow tables and small records travel back.
-    """
+def _check_chunk(job: tuple[int, list[Path]], shape: bool = True) -> _Chunk:
+    """Check files and (when `shape`) turn the valid ones into columnar rows tagged with their batch index `_doc`."""
     first, paths = job
     rows = _Columns()
     checked = []
     for offset, path in enumerate(paths):
         c = check_file(path)
-        if c.ok:
+        if c.ok and shape:
             rows.review(c, first + offset)
         c.doc = None
         checked.append(c)
     return _Chunk(checked, rows.to_arrow())
+
+
+def _check_chunk_in_worker(job: tuple[int, list[Path], bool, str]) -> tuple[list[Checked], dict[str, str]]:
+    """Worker side of _check_chunk: the rows go back as Arrow IPC files in `spill_dir` (shared memory
+    where the system has it) rather than pickled through the pipe, which for the narrative text of
+    thousands of reviews costs as much as checking them; only the small check records are pickled."""
+    first, paths, shape, spill_dir = job
+    chunk = _check_chunk((first, paths), shape)
+    files = {}
+    for table, data in chunk.tables.items():
+        path = os.path.join(spill_dir, f"{first}-{table}.arrow")
+        with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, data.schema) as writer:
+            writer.write_table(data)
+        files[table] = path
+    return chunk.checked, files
+
+
+def _read_spilled(files: dict[str, str]) -> dict[str, pa.Table]:
+    """Map a worker's Arrow files (no copy) and unlink them; the mapping lives as long as the tables."""
+    out = {}
+    for table, path in files.items():
+        out[table] = pa.ipc.open_file(pa.memory_map(path)).read_all()
+        try:
+            os.unlink(path)
+        except OSError:  # a system that cannot unlink a mapped file: the folder is removed at the end
+            pass
+    return out
+
+
+def _spill_parent() -> str | None:
+    """Shared memory (/dev/shm) when the system has it, else the default temporary folder."""
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
 
 
 def _without_cyclic_gc() -> None:
@@ -108,23 +139,28 @@ def _jobs(paths: Sequence[Path], n_chunks: int) -> list[tuple[int, list[Path]]]:
     return [(i, list(paths[i : i + size])) for i in range(0, len(paths), size)]
 
 
-def _check_all(paths: Sequence[Path], *, progress: bool | None, workers: int | None) -> list[_Chunk]:
+def _check_all(
+    paths: Sequence[Path], *, progress: bool | None, workers: int | None, shape: bool = True
+) -> list[_Chunk]:
+    """Check every file, in worker processes for large batches; with `shape`, also build the rows of the valid ones."""
     show = sys.stderr.isatty() if progress is None else progress
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
     bar = tqdm(total=len(paths), disable=not show or len(paths) < 50, desc="checking", unit="file")
     chunks: list[_Chunk] = []
     try:
         if len(paths) >= _PARALLEL_FROM and n_workers > 1:
-            with ProcessPoolExecutor(max_workers=n_workers, initializer=_without_cyclic_gc) as pool:
-                for chunk in pool.map(_check_chunk, _jobs(paths, n_workers * 8)):
-                    chunks.append(chunk)
-                    bar.update(len(chunk.checked))
+            with tempfile.TemporaryDirectory(prefix="lt-workbench-load-", dir=_spill_parent()) as spill, \
+                    ProcessPoolExecutor(max_workers=n_workers, initializer=_without_cyclic_gc) as pool:
+                jobs = [(first, part, shape, spill) for first, part in _jobs(paths, n_workers * 8)]
+                for checked, files in pool.map(_check_chunk_in_worker, jobs):
+                    chunks.append(_Chunk(checked, _read_spilled(files)))
+                    bar.update(len(checked))
         else:
             was_enabled = gc.isenabled()
             _without_cyclic_gc()
             try:
                 for job in _jobs(paths, max(1, len(paths) // 100)):
-                    chunk = _check_chunk(job)
+                    chunk = _check_chunk(job, shape)
                     chunks.append(chunk)
                     bar.update(len(chunk.checked))
             finally:
@@ -153,7 +189,8 @@ def _flag_repeated_ids(checked: list[Checked]) -> None:
 
 def check_paths(paths: Sequence[Path], *, progress: bool | None = None, workers: int | None = None) -> list[Checked]:
     """Check every file (in parallel for large batches) without loading; flags ids repeated in the batch."""
-    return [c for chunk in _check_all(paths, progress=progress, workers=workers) for c in chunk.checked]
+    chunks = _check_all(paths, progress=progress, workers=workers, shape=False)
+    return [c for chunk in chunks for c in chunk.checked]
 
 
 @dataclass
@@ -364,8 +401,14 @@ def _write(
         keep = pa.array(accepted, type=pa.int64())
         incoming: dict[str, list[pa.Table]] = {}
         for chunk in chunks:
+            shaped = chunk.tables.get("reviews")
+            # Filtering copies every column, narrative text included: only when the chunk holds rows of
+            # documents not taken (unchanged, or a review id repeated in the batch).
+            whole = shaped is None or pc.all(pc.is_in(shaped["_doc"], value_set=keep)).as_py()
             for table, data in chunk.tables.items():
-                data = data.filter(pc.is_in(data["_doc"], value_set=keep)).drop_columns(["_doc"])
+                if not whole:
+                    data = data.filter(pc.is_in(data["_doc"], value_set=keep))
+                data = data.drop_columns(["_doc"])
                 if table == "reviews":
                     data = data.append_column("load_id", pa.array([load_id] * data.num_rows, pa.int32()))
                     data = data.append_column("loaded_at", pa.array([started] * data.num_rows, pa.timestamp("us")))

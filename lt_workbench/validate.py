@@ -95,18 +95,18 @@ def _line_col(text: str, pos: int) -> tuple[int, int]:
 
 def parse_bytes(raw: bytes, source: str) -> tuple[dict[str, Any] | None, list[Problem]]:
     """Bytes -> a JSON object, or the reason it is not one (empty, not UTF-8, malformed, not an object)."""
-    if not raw.strip():
+    if not raw or raw.isspace():
         return None, [Problem(source, "", "the file is empty: expected one lt-review/1 JSON object")]
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = raw.count(b"\n", 0, e.start) + 1
-        return None, [
-            Problem(source, "", f"not valid UTF-8 at byte {e.start} (line {line}): save the file as UTF-8")
-        ]
-    try:
-        doc = orjson.loads(raw)
+        doc = orjson.loads(raw)  # orjson also refuses bytes that are not UTF-8
     except orjson.JSONDecodeError as e:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as u:
+            line = raw.count(b"\n", 0, u.start) + 1
+            return None, [
+                Problem(source, "", f"not valid UTF-8 at byte {u.start} (line {line}): save the file as UTF-8")
+            ]
         line, col = _line_col(text, min(e.pos, len(text)))
         why = "the JSON ends early (truncated file?)" if e.pos >= len(text.rstrip()) else f"malformed JSON ({e.msg})"
         return None, [Problem(source, "", f"{why} at line {line}, column {col}")]
@@ -218,6 +218,13 @@ class _Rules:
         return None
 
     def codes_list(self, frame: str, values: Any, pointer: str, what: str) -> None:
+        values = _list(values)
+        # Fast path for the usual case (all known, none repeated): no pointer is formatted.
+        try:
+            if codes(frame, self.version).issuperset(values) and len(set(values)) == len(values):
+                return
+        except TypeError:  # an unhashable value (the schema's finding): take the slow path
+            pass
         seen: set[str] = set()
         for i, v in enumerate(_list(values)):
             self.code(frame, v, f"{pointer}/{i}", what)
@@ -251,6 +258,7 @@ class _Rules:
         self.codes_list("family_factor", d.get("family_factors"), "/family_factors", "family factor")
         self.codes_list("agency", d.get("agencies"), "/agencies", "agency")
 
+        factor_codes = codes("factors", self.version)
         episode_ids: set[str] = set()
         for i, ep in enumerate(_list(d.get("episodes"))):
             if not isinstance(ep, dict):
@@ -269,7 +277,7 @@ class _Rules:
                 self.add(f"{p}/start", f"episode starts {start}, after the review was completed ({completed})")
             self.codes_list("agency", ep.get("agencies"), f"{p}/agencies", "agency")
             for j, f in enumerate(_list(ep.get("factors"))):
-                if isinstance(f, dict):
+                if isinstance(f, dict) and not (type(c := f.get("code")) is str and c in factor_codes):
                     self.code("factors", f.get("code"), f"{p}/factors/{j}/code", "contributory factor code")
 
         found_codes: set[str] = set()
