@@ -20,7 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version as _dist_version
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import duckdb
 import pyarrow as pa
@@ -55,7 +55,7 @@ def collect_paths(inputs: Iterable[str | Path]) -> list[Path]:
         text = str(raw)
         p = Path(text)
         if p.is_dir():
-            found.update(q for q in p.rglob("*.json") if q.is_file())
+            found.update(_json_files(p))
         elif p.is_file():
             found.add(p)
         elif glob.has_magic(text):
@@ -63,13 +63,28 @@ def collect_paths(inputs: Iterable[str | Path]) -> list[Path]:
             files = {m for m in matches if m.is_file()}
             for m in matches:
                 if m.is_dir():
-                    files.update(q for q in m.rglob("*.json") if q.is_file())
+                    files.update(_json_files(m))
             if not files:
                 raise LoadError(f"{text}: the pattern matches no files")
             found.update(files)
         else:
             raise LoadError(f"{text}: no such file or folder")
     return sorted(found, key=lambda q: str(q))
+
+
+def _json_files(folder: Path) -> list[Path]:
+    """Every *.json file under a folder, as Path.rglob would find them, from directory entries
+    alone (no stat per file: a national corpus is tens of thousands of files)."""
+    out: list[Path] = []
+    stack = [str(folder)]
+    while stack:
+        with os.scandir(stack.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                elif entry.name.endswith(".json") and entry.is_file():
+                    out.append(Path(entry.path))
+    return out
 
 
 @dataclass
@@ -139,42 +154,41 @@ def _jobs(paths: Sequence[Path], n_chunks: int) -> list[tuple[int, list[Path]]]:
     return [(i, list(paths[i : i + size])) for i in range(0, len(paths), size)]
 
 
-def _check_all(
+def _checked_chunks(
     paths: Sequence[Path], *, progress: bool | None, workers: int | None, shape: bool = True
-) -> list[_Chunk]:
-    """Check every file, in worker processes for large batches; with `shape`, also build the rows of the valid ones."""
+) -> Iterator[_Chunk]:
+    """Check every file (in worker processes for large batches), yielding chunks in path order as
+    they finish, so the loader inserts one chunk while the workers check the next. With `shape`,
+    each chunk also carries the rows of its valid documents. A review id already used earlier in
+    the batch is flagged as the chunks go by (the first file in path order wins)."""
     show = sys.stderr.isatty() if progress is None else progress
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
-    bar = tqdm(total=len(paths), disable=not show or len(paths) < 50, desc="checking", unit="file")
-    chunks: list[_Chunk] = []
-    try:
+    first_seen: dict[str, str] = {}
+    with tqdm(total=len(paths), disable=not show or len(paths) < 50, desc="checking", unit="file") as bar:
         if len(paths) >= _PARALLEL_FROM and n_workers > 1:
             with tempfile.TemporaryDirectory(prefix="lt-workbench-load-", dir=_spill_parent()) as spill, \
                     ProcessPoolExecutor(max_workers=n_workers, initializer=_without_cyclic_gc) as pool:
                 jobs = [(first, part, shape, spill) for first, part in _jobs(paths, n_workers * 8)]
                 for checked, files in pool.map(_check_chunk_in_worker, jobs):
-                    chunks.append(_Chunk(checked, _read_spilled(files)))
+                    _flag_repeated_ids(checked, first_seen)
                     bar.update(len(checked))
+                    yield _Chunk(checked, _read_spilled(files))
         else:
             was_enabled = gc.isenabled()
             _without_cyclic_gc()
             try:
                 for job in _jobs(paths, max(1, len(paths) // 100)):
                     chunk = _check_chunk(job, shape)
-                    chunks.append(chunk)
+                    _flag_repeated_ids(chunk.checked, first_seen)
                     bar.update(len(chunk.checked))
+                    yield chunk
             finally:
                 if was_enabled:
                     gc.enable()
-    finally:
-        bar.close()
-    _flag_repeated_ids([c for chunk in chunks for c in chunk.checked])
-    return chunks
 
 
-def _flag_repeated_ids(checked: list[Checked]) -> None:
+def _flag_repeated_ids(checked: list[Checked], first_seen: dict[str, str]) -> None:
     """A review id given twice in one batch: the first file (in path order) wins, the rest are rejected."""
-    first_seen: dict[str, str] = {}
     for c in checked:
         rid = c.review_id
         if rid is None or not c.ok:
@@ -189,8 +203,7 @@ def _flag_repeated_ids(checked: list[Checked]) -> None:
 
 def check_paths(paths: Sequence[Path], *, progress: bool | None = None, workers: int | None = None) -> list[Checked]:
     """Check every file (in parallel for large batches) without loading; flags ids repeated in the batch."""
-    chunks = _check_all(paths, progress=progress, workers=workers, shape=False)
-    return [c for chunk in chunks for c in chunk.checked]
+    return [c for chunk in _checked_chunks(paths, progress=progress, workers=workers, shape=False) for c in chunk.checked]
 
 
 @dataclass
@@ -317,6 +330,36 @@ def _date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(value) if isinstance(value, str) else None
 
 
+def _taken_rows(chunk: _Chunk, taken: list[int], load_id: int, started: dt.datetime) -> dict[str, pa.Table]:
+    """A chunk's rows of the documents taken (by batch index), ready to insert."""
+    out = {}
+    shaped = chunk.tables.get("reviews")
+    keep = pa.array(taken, type=pa.int64())
+    # Filtering copies every column, narrative text included: only when the chunk holds rows of
+    # documents not taken (unchanged, or a review id repeated in the batch).
+    whole = shaped is None or pc.all(pc.is_in(shaped["_doc"], value_set=keep)).as_py()
+    for table, data in chunk.tables.items():
+        if not whole:
+            data = data.filter(pc.is_in(data["_doc"], value_set=keep))
+        data = data.drop_columns(["_doc"])
+        if table == "reviews":
+            data = data.append_column("load_id", pa.array([load_id] * data.num_rows, pa.int32()))
+            data = data.append_column("loaded_at", pa.array([started] * data.num_rows, pa.timestamp("us")))
+        if data.num_rows:
+            out[table] = data
+    return out
+
+
+def _delete_reviews(con: duckdb.DuckDBPyConnection, tables: Iterable[str], review_ids: list[str]) -> None:
+    """Delete every row of these reviews from these tables (names from this package's fixed lists)."""
+    con.register("_replaced", pa.table({"review_id": review_ids}))
+    try:
+        for table in tables:
+            con.execute(f"DELETE FROM {table} WHERE review_id IN (SELECT review_id FROM _replaced)")
+    finally:
+        con.unregister("_replaced")
+
+
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table | list[dict[str, Any]]) -> None:
     """Append rows by column name; `table` always comes from this module's fixed lists."""
     data = rows if isinstance(rows, pa.Table) else pa.Table.from_pylist(rows)
@@ -346,84 +389,72 @@ def load(
     """
     inputs = list(inputs)
     paths = collect_paths(inputs)
-    t0 = time.perf_counter()
-    chunks = _check_all(paths, progress=progress, workers=workers)
-    t_check = time.perf_counter() - t0
     con = connect(db)
     try:
-        result = _write(con, chunks, [str(i) for i in inputs], str(db) if db else "default", _before_commit)
+        chunks = _checked_chunks(paths, progress=progress, workers=workers)
+        return _write(con, chunks, [str(i) for i in inputs], str(db) if db else "default", _before_commit)
     finally:
         con.close()
-    result.timings = {"check": t_check, **result.timings}
-    return result
 
 
 def _write(
     con: duckdb.DuckDBPyConnection,
-    chunks: list[_Chunk],
+    chunks: Iterable[_Chunk],
     inputs: list[str],
     db_label: str,
     before_commit: Callable[[duckdb.DuckDBPyConnection], None] | None,
 ) -> LoadResult:
+    """Sort each checked chunk's documents (rejected, unchanged, replaced, new) as it arrives; then
+    insert the rows taken, the derived rows and the records of the load, and commit."""
     existing = {
         rid: (sha, src) for rid, sha, src in con.execute("SELECT review_id, sha256, source_path FROM reviews").fetchall()
     }
-    checked = [c for chunk in chunks for c in chunk.checked]
     started = dt.datetime.now()
+    t_start = time.perf_counter()
     con.execute("BEGIN TRANSACTION")
     try:
         load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchall()[0][0]
-        result = LoadResult(load_id=load_id, db=db_label, n_files=len(checked))
-        accepted: list[int] = []
+        result = LoadResult(load_id=load_id, db=db_label, n_files=0)
         changes = []
-        for doc_no, c in enumerate(checked):
-            if not c.ok:
-                result.rejected.append(c)
-                continue
-            rid = c.review_id
-            assert rid is not None
-            if rid in existing:
-                old_sha, old_src = existing[rid]
-                if old_sha == c.sha256:
-                    result.unchanged.append(rid)
-                    continue
-                result.replaced.append(rid)
-                changes.append(
-                    dict(load_id=load_id, review_id=rid, old_sha256=old_sha, new_sha256=c.sha256, old_source=old_src, new_source=c.source, changed_at=started)
-                )
-            else:
-                result.inserted.append(rid)
-            accepted.append(doc_no)
-        if result.replaced:
-            con.register("_replaced", pa.table({"review_id": result.replaced}))
-            for table in REVIEW_TABLES:
-                con.execute(f"DELETE FROM {table} WHERE review_id IN (SELECT review_id FROM _replaced)")
-        keep = pa.array(accepted, type=pa.int64())
-        incoming: dict[str, list[pa.Table]] = {}
+        batch: dict[str, list[pa.Table]] = {}
         for chunk in chunks:
-            shaped = chunk.tables.get("reviews")
-            # Filtering copies every column, narrative text included: only when the chunk holds rows of
-            # documents not taken (unchanged, or a review id repeated in the batch).
-            whole = shaped is None or pc.all(pc.is_in(shaped["_doc"], value_set=keep)).as_py()
-            for table, data in chunk.tables.items():
-                if not whole:
-                    data = data.filter(pc.is_in(data["_doc"], value_set=keep))
-                data = data.drop_columns(["_doc"])
-                if table == "reviews":
-                    data = data.append_column("load_id", pa.array([load_id] * data.num_rows, pa.int32()))
-                    data = data.append_column("loaded_at", pa.array([started] * data.num_rows, pa.timestamp("us")))
-                if data.num_rows:
-                    incoming.setdefault(table, []).append(data)
-        batch = {t: pa.concat_tables(parts, promote_options="permissive") for t, parts in incoming.items()}
+            first = result.n_files  # chunks come in path order: a document's batch index is its `_doc`
+            result.n_files += len(chunk.checked)
+            taken: list[int] = []
+            replaced: list[str] = []
+            for doc_no, c in enumerate(chunk.checked, start=first):
+                if not c.ok:
+                    result.rejected.append(c)
+                    continue
+                rid = c.review_id
+                assert rid is not None
+                if rid in existing:
+                    old_sha, old_src = existing[rid]
+                    if old_sha == c.sha256:
+                        result.unchanged.append(rid)
+                        continue
+                    replaced.append(rid)
+                    changes.append(dict(load_id=load_id, review_id=rid, old_sha256=old_sha, new_sha256=c.sha256,
+                                        old_source=old_src, new_source=c.source, changed_at=started))
+                else:
+                    result.inserted.append(rid)
+                taken.append(doc_no)
+            if replaced:
+                result.replaced.extend(replaced)
+                _delete_reviews(con, REVIEW_TABLES, replaced)
+            for table, data in _taken_rows(chunk, taken, load_id, started).items():
+                batch.setdefault(table, []).append(data)
+        # One insert per table once every chunk is in: inserting chunk by chunk while the workers
+        # check overlaps nothing on two cores (the workers use both) and leaves more to merge at commit.
         t0 = time.perf_counter()
-        for table, data in batch.items():
+        rows = {t: pa.concat_tables(parts, promote_options="permissive") for t, parts in batch.items()}
+        for table, data in rows.items():
             _insert(con, table, data)
         t1 = time.perf_counter()
         if result.replaced:
-            for table in derived_review_tables(con):
-                con.execute(f"DELETE FROM {table} WHERE review_id IN (SELECT review_id FROM _replaced)")
-        if batch:
-            derive_incoming(con, batch)
+            _delete_reviews(con, derived_review_tables(con), result.replaced)
+        if rows:
+            derive_incoming(con, rows)
         _insert(con, "review_changes", changes)
         errors = [
             dict(load_id=load_id, source_path=c.source, error_no=k, pointer=p.pointer, message=p.message, review_id=c.review_id)
@@ -433,14 +464,15 @@ def _write(
         _insert(con, "load_errors", errors)
         con.execute(
             "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [load_id, started, dt.datetime.now(), package_version(), json.dumps(inputs), len(checked),
+            [load_id, started, dt.datetime.now(), package_version(), json.dumps(inputs), result.n_files,
              len(result.inserted), len(result.replaced), len(result.unchanged), len(result.rejected)],
         )
         if before_commit is not None:
             before_commit(con)
         t2 = time.perf_counter()
         con.execute("COMMIT")
-        result.timings = {"insert": t1 - t0, "derive": t2 - t1, "commit": time.perf_counter() - t2}
+        result.timings = {"check": t0 - t_start, "insert": t1 - t0, "derive": t2 - t1,
+                          "commit": time.perf_counter() - t2}
     except BaseException as e:
         con.execute("ROLLBACK")
         if isinstance(e, duckdb.Error):

@@ -129,8 +129,11 @@ _REQUIRED = re.compile(r'^"([^"]+)" is a required property$')
 
 
 def _schema_problems(doc: dict[str, Any], source: str) -> list[Problem]:
+    validator = _validator()
+    if validator.is_valid(doc):  # the usual case, and a fifth cheaper than collecting no errors
+        return []
     problems = []
-    for err in _validator().iter_errors(doc):
+    for err in validator.iter_errors(doc):
         path = list(err.instance_path)
         message = err.message
         missing = _REQUIRED.match(message)
