@@ -314,7 +314,7 @@ class _Columns:
             )
         for n, pat in enumerate(d.get("patterns") or (), start=1):
             rows["pattern_findings"].append((
-                doc_no, rid, n, pat["code"], pat["direction"], pat.get("priority"), pat.get("finding"), pat.get("proposed_label"),
+                doc_no, rid, n, pat["code"], pat["direction"], _whole(pat.get("priority")), pat.get("finding"), pat.get("proposed_label"),
             ))
             rows["pattern_episodes"].extend((doc_no, rid, n, eid) for eid in dict.fromkeys(pat["episodes"]))
         for n, rec in enumerate(d.get("recommendations") or (), start=1):
@@ -328,6 +328,11 @@ class _Columns:
 
 def _date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(value) if isinstance(value, str) else None
+
+
+def _whole(value: Any) -> int | None:
+    """JSON Schema's integer admits 2.0: load it as the whole number it is, so the column stays integer."""
+    return None if value is None else int(value)
 
 
 def _taken_rows(chunk: _Chunk, taken: list[int], load_id: int, started: dt.datetime) -> dict[str, pa.Table]:

@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -209,3 +210,88 @@ def test_incremental_derived_tables_equal_a_full_rebuild(tmp_path: Path, db_path
         con.close()
     assert incremental == rebuilt
     assert all(rows for rows in rebuilt.values())
+
+
+def _all_rows(db: Path, rename: tuple[str, str] = ("", "")) -> dict[str, list]:
+    """Every table a load writes (base and derived), without the columns that name the load itself."""
+    from lt_workbench.db import derived_tables
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        out = {}
+        for t in (*REVIEW_TABLES, *(name for name, _ in derived_tables()), "load_errors"):
+            cols = [c for (c,) in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position", [t]).fetchall()
+                if c not in ("load_id", "loaded_at")]
+            out[t] = sorted(repr(r).replace(*rename) for r in con.execute(f"SELECT {', '.join(cols)} FROM {t}").fetchall())
+        return out
+    finally:
+        con.close()
+
+
+def test_worker_processes_load_exactly_what_one_process_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parallel path (worker processes, rows handed back as Arrow files in shared memory, documents
+    sorted chunk by chunk) against the serial one, on a batch with rejections, a review id repeated
+    across chunks, and a replacement of a review already loaded."""
+    import lt_workbench.load as load_module
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(Path(__file__).parent / "data" / "tabulate" / "corpus", corpus / "a")
+    shutil.copytree(INVALID, corpus / "invalid")
+    first = sorted((corpus / "a").glob("*.json"))[0]
+    (corpus / "z_repeat").mkdir()
+    shutil.copy(first, corpus / "z_repeat" / "same_id_again.json")  # same id, later in path order: rejected
+    changed = json.loads(sorted((corpus / "a").glob("*.json"))[5].read_text(encoding="utf-8"))
+    changed["title"] += " (revised)"
+
+    results = {}
+    for mode, workers in (("serial", 1), ("parallel", 2)):
+        monkeypatch.setattr(load_module, "_PARALLEL_FROM", 0 if workers > 1 else 10**9)
+        db = tmp_path / f"{mode}.duckdb"
+        load([corpus / "a"], db, progress=False, workers=workers)
+        results[mode] = load([corpus, write_doc(tmp_path / f"changed-{mode}", changed)], db, progress=False, workers=workers)
+        spill = Path(load_module._spill_parent() or tempfile.gettempdir())
+        assert list(spill.glob("lt-workbench-load-*")) == []  # the workers' Arrow files are gone
+    serial, parallel = results["serial"], results["parallel"]
+    assert parallel.replaced == serial.replaced == [changed["review_id"]]
+    assert parallel.unchanged == serial.unchanged and len(serial.unchanged) > 10
+    def problems(result, mode):  # the changed file's folder is named after the mode
+        return [(p.source, p.pointer, p.message.replace(f"changed-{mode}", "changed")) for p in result.problems]
+
+    assert problems(parallel, "parallel") == problems(serial, "serial")
+    assert any("also used by" in p.message for p in serial.problems)
+    assert _all_rows(tmp_path / "parallel.duckdb", ("changed-parallel", "changed")) == \
+        _all_rows(tmp_path / "serial.duckdb", ("changed-serial", "changed"))
+
+
+def test_narrative_text_is_stored_with_zstd(db_path: Path) -> None:
+    """The DDL's per-column compression is what keeps a large load's commit short (see tables.sql)."""
+    load([Path(__file__).parent / "data" / "tabulate" / "corpus"], db_path, progress=False)
+    con = duckdb.connect(str(db_path))
+    try:
+        con.execute("CHECKPOINT")
+        used = dict(con.execute(
+            "SELECT column_name, string_agg(DISTINCT compression, ',') FROM pragma_storage_info('episodes') "
+            "WHERE segment_type = 'VARCHAR' GROUP BY column_name").fetchall())
+    finally:
+        con.close()
+    assert used["description"] == "ZSTD"
+    assert "ZSTD" not in used["practice"]  # codes keep DuckDB's own choice (dictionary, constant, ...)
+
+
+def test_folders_are_listed_as_rglob_would(tmp_path: Path) -> None:
+    from lt_workbench.load import _json_files
+
+    for rel in ("a.json", "sub/b.json", "sub/deeper/c.json", ".hidden/d.json", "sub/notes.txt", "sub/e.JSON"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("{}")
+    (tmp_path / "folder.json").mkdir()  # a folder named like a file is not a file
+    assert sorted(_json_files(tmp_path)) == sorted(q for q in tmp_path.rglob("*.json") if q.is_file())
+
+
+def test_a_whole_number_written_as_2_0_loads_as_an_integer(tmp_path: Path, db_path: Path, minimal_doc: dict) -> None:
+    doc = copy.deepcopy(minimal_doc)
+    doc["patterns"][1]["priority"] = 2.0  # JSON Schema's "integer" admits it
+    result = load([write_doc(tmp_path / "docs", doc)], db_path, progress=False)
+    assert not result.rejected
+    assert _count(db_path, "SELECT priority FROM pattern_findings WHERE finding_no = 2") == 2

@@ -30,6 +30,7 @@ EXPECTED = {
     "invalid_utf8.json": ("", "not valid UTF-8 at byte"),
     "missing_required.json": ("/dates", "required field 'dates' is missing"),
     "mistyped_factor.json": ("/episodes/0/factors/0/code", "did you mean 'FL.WORK.03'"),
+    "priority_out_of_range.json": ("/patterns/0/priority", "maximum"),
     "rec_pattern_not_found.json": ("/recommendations/0/patterns/0", "not among the patterns found"),
     "region_not_in_nation.json": ("/area/nation", "is in 'england', not 'wales'"),
     "top_level_array.json": ("", "top level is an array"),
