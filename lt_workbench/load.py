@@ -1,8 +1,9 @@
 """Load validated reviews into DuckDB in one transaction.
 
-Files → check (validate.py) → rows → one transaction: insert new reviews, replace changed ones
-(recording the change), skip unchanged ones (same sha256), record every rejection in
-`load_errors`, rebuild the derived tables. Any failure rolls the whole load back, so the
+Files → check (validate.py) and shape into rows, in one worker process per core for large
+batches → one transaction: insert new reviews, replace changed ones (recording the change), skip
+unchanged ones (same sha256), record every rejection in `load_errors`, append the derived rows
+of the reviews taken (db.derive_incoming). Any failure rolls the whole load back, so the
 database is either as it was or fully updated — never half-written.
 """
 
@@ -136,10 +137,20 @@ def _read_spilled(files: dict[str, str]) -> dict[str, pa.Table]:
     return out
 
 
-def _spill_parent() -> str | None:
-    """Shared memory (/dev/shm) when the system has it, else the default temporary folder."""
+def _spill_parent(paths: Sequence[Path] = ()) -> str | None:
+    """Shared memory (/dev/shm) when the system has it with room for the batch's rows, else the
+    default temporary folder (None). Containers often give /dev/shm only 64 MB; the rows of a
+    batch take about as much room as its files, estimated here from a sample of them."""
     shm = "/dev/shm"
-    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
+    if not (os.path.isdir(shm) and os.access(shm, os.W_OK)):
+        return None
+    sample = paths[:: max(1, len(paths) // 64)]
+    try:
+        need = sum(os.path.getsize(p) for p in sample) / max(1, len(sample)) * len(paths)
+        room = os.statvfs(shm)
+    except OSError:
+        return None
+    return shm if room.f_bavail * room.f_frsize > 2 * need else None
 
 
 def _without_cyclic_gc() -> None:
@@ -158,15 +169,15 @@ def _checked_chunks(
     paths: Sequence[Path], *, progress: bool | None, workers: int | None, shape: bool = True
 ) -> Iterator[_Chunk]:
     """Check every file (in worker processes for large batches), yielding chunks in path order as
-    they finish, so the loader inserts one chunk while the workers check the next. With `shape`,
-    each chunk also carries the rows of its valid documents. A review id already used earlier in
-    the batch is flagged as the chunks go by (the first file in path order wins)."""
+    they finish, so the loader sorts one chunk's documents while the workers check the next. With
+    `shape`, each chunk also carries the rows of its valid documents. A review id already used
+    earlier in the batch is flagged as the chunks go by (the first file in path order wins)."""
     show = sys.stderr.isatty() if progress is None else progress
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
     first_seen: dict[str, str] = {}
     with tqdm(total=len(paths), disable=not show or len(paths) < 50, desc="checking", unit="file") as bar:
         if len(paths) >= _PARALLEL_FROM and n_workers > 1:
-            with tempfile.TemporaryDirectory(prefix="lt-workbench-load-", dir=_spill_parent()) as spill, \
+            with tempfile.TemporaryDirectory(prefix="lt-workbench-load-", dir=_spill_parent(paths)) as spill, \
                     ProcessPoolExecutor(max_workers=n_workers, initializer=_without_cyclic_gc) as pool:
                 jobs = [(first, part, shape, spill) for first, part in _jobs(paths, n_workers * 8)]
                 for checked, files in pool.map(_check_chunk_in_worker, jobs):

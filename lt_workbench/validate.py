@@ -229,7 +229,7 @@ class _Rules:
         except TypeError:  # an unhashable value (the schema's finding): take the slow path
             pass
         seen: set[str] = set()
-        for i, v in enumerate(_list(values)):
+        for i, v in enumerate(values):
             self.code(frame, v, f"{pointer}/{i}", what)
             if isinstance(v, str):
                 if v in seen:
