@@ -488,6 +488,30 @@ def test_factor_pattern_cooccurrence_within_episodes(docs: list[dict], db: Path)
         assert r.n_b == sum(r.code_b in s for s in pat.values())
 
 
+@pytest.mark.parametrize("where", [{"practice": "problematic"}, {"region": "north_west"}, {"practice": "good", "region": "london"}],
+                         ids=["episode filter", "review filter", "both"])
+def test_factor_pattern_cooccurrence_within_episodes_of_a_scope(docs: list[dict], db: Path, where: dict) -> None:
+    """An episode-level filter picks episodes; a review-level one picks all the episodes of its reviews
+    (the query then selects codes by review alone): both against plain Python."""
+    t = tab.cooccurrence("factor-pattern", level=1, factor_level=2, unit="episode", where=where, db=db)
+    fac: dict[tuple, set] = {}
+    pat: dict[tuple, set] = {}
+    for d in docs:
+        if "region" in where and d["area"]["region"] != where["region"]:
+            continue
+        for e in d["episodes"]:
+            if "practice" in where and e["practice"] != where["practice"]:
+                continue
+            k = (d["review_id"], e["episode_id"])
+            fac[k] = {".".join(f["code"].split(".")[:2]) for f in e.get("factors") or [] if f["code"].count(".") >= 1}
+            pat[k] = {p["code"].split(".")[0] for p in d.get("patterns") or [] if e["episode_id"] in p["episodes"]}
+    want = {(a, b): sum(a in fac[k] and b in pat[k] for k in fac) for k0 in fac for a in fac[k0] for b in pat[k0]}
+    got = {(r.code_a, r.code_b): r.n_ab for r in t.itertuples(index=False)}
+    assert got == want and got
+    for r in t.itertuples(index=False):
+        assert (r.n_a, r.n_b, r.n) == (sum(r.code_a in s for s in fac.values()), sum(r.code_b in s for s in pat.values()), len(fac))
+
+
 def test_factor_pattern_cooccurrence_within_reviews_is_a_2x2_table(docs: list[dict], db: Path) -> None:
     """Review unit: together = both somewhere in the review, so every 2 x 2 cell is a count (never negative)."""
     t = tab.cooccurrence("factor-pattern", level=1, factor_level=1, unit="review", db=db)
