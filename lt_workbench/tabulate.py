@@ -1301,14 +1301,16 @@ def cooccurrence(
         scope_sql, sp = _scope(plan, unit)
         pf, pfp = _coding_filters(plan, "m", "patterns")
         src = "review_codes" if unit == "review" else "episode_codes"
-        # The codes of the units in scope. Unless a filter picks episodes (practice), the units in scope
-        # are whole reviews, or all the episodes of the reviews in scope, so codes are picked by review
-        # alone: a semi-join, twice as fast as joining the scope on (review, episode).
-        if unit == "review" or not any(d.level == "episode" for d, _ in plan.where):
-            mkey = "m.review_id AS k" + (", m.episode_id AS k2" if unit == "episode" else "")
-
+        # The codes of the units in scope. Reviews: a join on the review. Episodes: unless a filter picks
+        # episodes (practice), the episodes in scope are all the episodes of the reviews in scope, so
+        # their codes are picked by review alone, a semi-join twice as fast as joining on (review, episode).
+        if unit == "review":
             def members(table: str) -> str:
-                return f"SELECT DISTINCT {mkey}, m.code FROM {table} AS m WHERE m.review_id IN (SELECT review_id FROM scope) AND"
+                return f"SELECT DISTINCT s.review_id AS k, m.code FROM scope AS s JOIN {table} AS m ON m.review_id = s.review_id WHERE"
+        elif not any(d.level == "episode" for d, _ in plan.where):
+            def members(table: str) -> str:
+                return (f"SELECT DISTINCT m.review_id AS k, m.episode_id AS k2, m.code FROM {table} AS m "
+                        "WHERE m.review_id IN (SELECT review_id FROM scope) AND")
         else:
             def members(table: str) -> str:
                 return (f"SELECT DISTINCT s.review_id AS k, s.episode_id AS k2, m.code FROM scope AS s JOIN {table} AS m "
