@@ -1276,10 +1276,10 @@ def cooccurrence(
     depth (1 = FL/LS/NG levels, 2 = types, 3 = factors).
 
     The unit defaults to reviews for pattern x pattern and to episodes for factor x pattern. Within
-    episodes, a factor and a pattern are together when the pattern's finding cites the episode the factor
-    was coded on (both are in the episode's code set, episode_codes). Within reviews, together means both occur somewhere in
-    the review: counting "linked in some episode" against review-level margins would not make a 2 x 2
-    table (the together count would not be the intersection of the margins).
+    episodes, a factor and a pattern are together when the pattern's finding cites the episode the
+    factor was coded on (both are in the episode's code set, episode_codes). Within reviews, together
+    means both occur somewhere in the review: counting "linked in some episode" against review-level
+    margins would not make a 2 x 2 table (the together count would not be the intersection of the margins).
     """
     if unit is None:
         unit = "episode" if kind == "factor-pattern" else "review"
