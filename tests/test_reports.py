@@ -175,7 +175,7 @@ def test_html_has_figures_offline_and_inputs_hidden(executed: dict) -> None:
             assert soup.find("div", id=f["id"]) is not None
             assert f["data"], f"{name}: figure {f['id']} has no data"
         # Inputs hidden: no code cell source in the page.
-        assert "reports.setup(" not in page, name
+        assert "ctx = setup(" not in page, name
         assert not soup.select(".jp-CodeCell .jp-InputArea") and not soup.select(".jp-InputPrompt"), name
 
 
