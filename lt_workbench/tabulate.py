@@ -26,7 +26,7 @@ import pandas as pd
 from . import stats
 from .config import DEFAULT_TAXONOMY_VERSION
 from .db import connect
-from .exceptions import DatabaseError, TabulationError
+from .exceptions import TabulationError
 
 __all__ = [
     "UNITS",

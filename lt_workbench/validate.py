@@ -170,6 +170,7 @@ def _schema_node(parts: list[Any]) -> Any:
     """Walk a schema path (following local $refs) to the keyword's value, or None."""
     root = schema()
     node: Any = root
+    node_ref = ""  # the $ref of the node last stepped into (a path can start at a $ref)
     try:
         for p in parts:
             if p == "$ref":

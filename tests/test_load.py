@@ -255,6 +255,7 @@ def test_worker_processes_load_exactly_what_one_process_loads(tmp_path: Path, mo
     serial, parallel = results["serial"], results["parallel"]
     assert parallel.replaced == serial.replaced == [changed["review_id"]]
     assert parallel.unchanged == serial.unchanged and len(serial.unchanged) > 10
+
     def problems(result, mode):  # the changed file's folder is named after the mode
         return [(p.source, p.pointer, p.message.replace(f"changed-{mode}", "changed")) for p in result.problems]
 

@@ -11,7 +11,6 @@ import csv
 import importlib.util
 import itertools
 import json
-import math
 import os
 import tempfile
 from collections import defaultdict
