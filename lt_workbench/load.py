@@ -405,10 +405,12 @@ def load(
     """
     inputs = list(inputs)
     paths = collect_paths(inputs)
+    show = (sys.stderr.isatty() if progress is None else progress) and len(paths) >= 50
     con = connect(db)
     try:
         chunks = _checked_chunks(paths, progress=progress, workers=workers)
-        return _write(con, chunks, [str(i) for i in inputs], str(db) if db else "default", _before_commit)
+        return _write(con, chunks, [str(i) for i in inputs], str(db) if db else "default", _before_commit,
+                      say=(lambda text: print(text, file=sys.stderr, flush=True)) if show else None)
     finally:
         con.close()
 
@@ -419,9 +421,11 @@ def _write(
     inputs: list[str],
     db_label: str,
     before_commit: Callable[[duckdb.DuckDBPyConnection], None] | None,
+    say: Callable[[str], None] | None = None,
 ) -> LoadResult:
     """Sort each checked chunk's documents (rejected, unchanged, replaced, new) as it arrives; then
-    insert the rows taken, the derived rows and the records of the load, and commit."""
+    insert the rows taken, the derived rows and the records of the load, and commit. `say` tells a
+    person at a terminal what the seconds after the progress bar are spent on."""
     existing = {
         rid: (sha, src) for rid, sha, src in con.execute("SELECT review_id, sha256, source_path FROM reviews").fetchall()
     }
@@ -463,6 +467,9 @@ def _write(
         # One insert per table once every chunk is in: inserting chunk by chunk while the workers
         # check overlaps nothing on two cores (the workers use both) and leaves more to merge at commit.
         t0 = time.perf_counter()
+        if say is not None:
+            taken = len(result.inserted) + len(result.replaced)
+            say(f"writing {taken} review{'s' if taken != 1 else ''} to {db_label} in one transaction ...")
         rows = {t: pa.concat_tables(parts, promote_options="permissive") for t, parts in batch.items()}
         for table, data in rows.items():
             _insert(con, table, data)

@@ -315,3 +315,12 @@ def test_workers_fall_back_to_the_temp_folder_when_shared_memory_is_small(
     monkeypatch.setattr(load_module, "_PARALLEL_FROM", 0)
     result = load(corpus, tmp_path / "db.duckdb", progress=False, workers=2)
     assert used == [None] and len(result.inserted) == len(corpus)
+
+
+def test_a_terminal_is_told_what_follows_the_progress_bar(db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    corpus = Path(__file__).parent / "data" / "tabulate" / "corpus"
+    n = len(list(corpus.glob("*.json")))
+    load([corpus], db_path, progress=True)
+    assert f"writing {n} reviews to {db_path} in one transaction" in capsys.readouterr().err
+    load([corpus], db_path.with_name("quiet.duckdb"), progress=False)
+    assert capsys.readouterr().err == ""
