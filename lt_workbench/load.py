@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version as _dist_version
 from pathlib import Path
@@ -500,5 +501,8 @@ def _write(
         con.execute("ROLLBACK")
         if isinstance(e, duckdb.Error):
             raise LoadError(f"the load was rolled back, the database is unchanged: {e}") from e
+        if isinstance(e, (BrokenProcessPool, OSError)):  # a worker died, or its rows found no room (disk, /dev/shm)
+            raise LoadError(f"checking stopped ({type(e).__name__}: {e}); the load was rolled back, the database is "
+                            "unchanged. Free some memory or disk space, or load in smaller batches") from e
         raise
     return result

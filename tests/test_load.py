@@ -324,3 +324,23 @@ def test_a_terminal_is_told_what_follows_the_progress_bar(db_path: Path, capsys:
     assert f"writing {n} reviews to {db_path} in one transaction" in capsys.readouterr().err
     load([corpus], db_path.with_name("quiet.duckdb"), progress=False)
     assert capsys.readouterr().err == ""
+
+
+def test_a_worker_that_cannot_write_its_rows_stops_the_load_cleanly(
+    tmp_path: Path, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No room for the workers' rows (a full disk or /dev/shm): a LoadError that says so, nothing written."""
+    import lt_workbench.load as load_module
+
+    corpus = sorted((Path(__file__).parent / "data" / "tabulate" / "corpus").glob("*.json"))
+    load(corpus[:5], db_path, progress=False)
+    before = _state(db_path)
+
+    def no_room(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(load_module.pa, "OSFile", no_room)  # the forked workers inherit the patch
+    monkeypatch.setattr(load_module, "_PARALLEL_FROM", 0)
+    with pytest.raises(LoadError, match="No space left on device.*database is unchanged"):
+        load(corpus, db_path, progress=False, workers=2)
+    assert _state(db_path) == before
