@@ -92,9 +92,10 @@ def derive_incoming(con: duckdb.DuckDBPyConnection, incoming: dict[str, pa.Table
             con.register(name, data)
             registered.append(name)
             shadows.append(f"{table} AS (SELECT * FROM {name})")
+        per_review = derived_review_tables(con)  # taxonomy-only tables (code_ancestors) do not change with reviews
         for name, sql in derived_tables():
-            if not _has_review_id(con, name):
-                continue  # taxonomy-only tables (code_ancestors) do not change with reviews
+            if name not in per_review:
+                continue
             select = _select_of(name, sql)
             con.execute(f"INSERT INTO main.{name} BY NAME WITH {', '.join(shadows)} SELECT * FROM ({select})")
             shadows.append(

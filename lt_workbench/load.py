@@ -161,6 +161,11 @@ def _without_cyclic_gc() -> None:
     gc.disable()
 
 
+def _shows_progress(progress: bool | None, n_files: int) -> bool:
+    """Progress is shown on a terminal (or when asked) for batches of 50 files or more."""
+    return (sys.stderr.isatty() if progress is None else progress) and n_files >= 50
+
+
 def _jobs(paths: Sequence[Path], n_chunks: int) -> list[tuple[int, list[Path]]]:
     size = max(1, -(-len(paths) // n_chunks))
     return [(i, list(paths[i : i + size])) for i in range(0, len(paths), size)]
@@ -173,10 +178,9 @@ def _checked_chunks(
     they finish, so the loader sorts one chunk's documents while the workers check the next. With
     `shape`, each chunk also carries the rows of its valid documents. A review id already used
     earlier in the batch is flagged as the chunks go by (the first file in path order wins)."""
-    show = sys.stderr.isatty() if progress is None else progress
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
     first_seen: dict[str, str] = {}
-    with tqdm(total=len(paths), disable=not show or len(paths) < 50, desc="checking", unit="file") as bar:
+    with tqdm(total=len(paths), disable=not _shows_progress(progress, len(paths)), desc="checking", unit="file") as bar:
         if len(paths) >= _PARALLEL_FROM and n_workers > 1:
             with tempfile.TemporaryDirectory(prefix="lt-workbench-load-", dir=_spill_parent(paths)) as spill, \
                     ProcessPoolExecutor(max_workers=n_workers, initializer=_without_cyclic_gc) as pool:
@@ -406,7 +410,7 @@ def load(
     """
     inputs = list(inputs)
     paths = collect_paths(inputs)
-    show = (sys.stderr.isatty() if progress is None else progress) and len(paths) >= 50
+    show = _shows_progress(progress, len(paths))
     con = connect(db)
     try:
         chunks = _checked_chunks(paths, progress=progress, workers=workers)
