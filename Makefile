@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DB     ?= data/workbench.duckdb
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test setup browser-deps bench clean
+.PHONY: demo test setup browser-deps bench clean lint layout
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,12 @@ test: $(STAMP) browser-deps
 	@D=$$(mktemp -d) && $(BIN)/lt-workbench load data/sample data/examples --db $$D/notebooks.duckdb >/dev/null \
 	  && LT_WORKBENCH_DB=$$D/notebooks.duckdb $(BIN)/python -m pytest -q --nbval-lax tests notebooks; \
 	  rc=$$?; rm -rf $$D; exit $$rc
+
+## lint: ruff, mypy and the module-size check (run by make test once the tree is clean).
+lint: $(STAMP)
+	$(BIN)/ruff check lt_workbench tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/python -m lt_workbench.devtools.layout >/dev/null
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_load.py

@@ -30,9 +30,9 @@ import json
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import machine, median_time, write_section  # noqa: E402
 
-from lt_workbench.load import collect_paths, load  # noqa: E402
-from lt_workbench.synth import write_corpus  # noqa: E402
-from lt_workbench.validate import schema  # noqa: E402
+from lt_workbench.model.load import collect_paths, load  # noqa: E402
+from lt_workbench.synth.builder import write_corpus  # noqa: E402
+from lt_workbench.model.validate import schema  # noqa: E402
 
 
 def pad_to(path: Path, target: int) -> None:

@@ -26,19 +26,19 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import machine, median_time, write_section  # noqa: E402
 
-from lt_workbench import db as lt_db  # noqa: E402
-from lt_workbench import tabulate as tab  # noqa: E402
-from lt_workbench.load import load  # noqa: E402
+from lt_workbench.model import db as lt_db  # noqa: E402
+from lt_workbench.analysis import tabulate as tab  # noqa: E402
+from lt_workbench.model.load import load  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _generator() -> tuple[Callable[[int, int, Path], Any], str]:
-    """lt_workbench.synth when it exists (realistic sizes); else the small test generator."""
+    """lt_workbench.synth.builder when it exists (realistic sizes); else the small test generator."""
     try:
-        from lt_workbench.synth import write_corpus
+        from lt_workbench.synth.builder import write_corpus
 
-        return write_corpus, "lt_workbench.synth.write_corpus"
+        return write_corpus, "lt_workbench.synth.builder.write_corpus"
     except ImportError:
         spec = importlib.util.spec_from_file_location("tab_corpus", ROOT / "tests" / "data" / "tabulate" / "corpus.py")
         mod = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
@@ -206,7 +206,7 @@ def main() -> None:
     body = f"""
 Machine: {machine()}; scipy {version('scipy')}, statsmodels {version('statsmodels')}.
 Corpus: {source}, seed 11; load (validate + insert + derived tables) took {', '.join(f'{load_times[n]:.1f} s at {n:,}' for n in sizes)}.
-Method: median of {args.repeat} calls through `lt_workbench.tabulate` on an open read-only connection; pandas: the same table
+Method: median of {args.repeat} calls through `lt_workbench.analysis.tabulate` on an open read-only connection; pandas: the same table
 from the base tables already in memory (roll-up by splitting codes, distinct counts), checked equal to ours; ratio = ours / pandas
 (below 1: ours is faster). Our timings include building the full grid of codes (zeros are true zeros), Wilson intervals and
 the restricted/public pass through disclosure.protect; pandas computes the non-zero counts only.

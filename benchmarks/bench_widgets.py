@@ -1,7 +1,7 @@
 """Explorer responsiveness at 10,000 synthetic reviews (issue 5, Performance).
 
 Goal: a filter change to a redrawn figure in under 200 ms median on a 2-core machine, measured from
-the Python side. The corpus comes from `lt_workbench.synth` (generate, written by write_corpus) and is
+the Python side. The corpus comes from `lt_workbench.synth.builder` (generate, written by write_corpus) and is
 loaded as `lt-workbench load` would. The explorer holds one read-only connection, as in a notebook,
 with the debounce off (debounce=0), so each filter change recomputes synchronously and the time from
 setting the widget value to the end of each stage can be read:
@@ -33,10 +33,10 @@ from typing import Any, Callable
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import machine, write_section  # noqa: E402
 
-from lt_workbench import db as lt_db  # noqa: E402
-from lt_workbench.load import load  # noqa: E402
-from lt_workbench.synth import write_corpus  # noqa: E402
-from lt_workbench.widgets import Explorer  # noqa: E402
+from lt_workbench.model import db as lt_db  # noqa: E402
+from lt_workbench.model.load import load  # noqa: E402
+from lt_workbench.synth.builder import write_corpus  # noqa: E402
+from lt_workbench.explorer.widgets import Explorer  # noqa: E402
 
 GOAL_MS = 200.0
 STAGES = ("bar chart redrawn", "year heat map", "co-occurrence heat map", "recurrence table")
@@ -83,7 +83,7 @@ def measure(ex: TimedExplorer, repeat: int) -> tuple[list[list[float]], list[flo
     bar chart (`tabulate.frequency` with the same filters, unit and disclosure): what the numbers cost
     without any widget, so the ratio bar stage / baseline is the explorer's own overhead.
     """
-    from lt_workbench import tabulate as tab
+    from lt_workbench.analysis import tabulate as tab
 
     out, base = [], []
     for _ in range(repeat):
@@ -142,7 +142,7 @@ def main() -> None:
     libs = ", ".join(f"{p} {version(p)}" for p in ("plotly", "ipywidgets", "anywidget", "scipy", "statsmodels"))
     lines = [
         f"Machine: {machine()}; {libs}.",
-        f"Corpus: lt_workbench.synth (generate via write_corpus), {args.reviews:,} reviews, seed {args.seed}; "
+        f"Corpus: lt_workbench.synth.builder (generate via write_corpus), {args.reviews:,} reviews, seed {args.seed}; "
         f"generated in {t_gen:.1f} s, loaded in {t_load:.1f} s.",
         "Method: `Explorer(con=..., debounce=0)` on one read-only connection; each of 14 filter changes (region, years, "
         "trigger, review type, direction, region + years, counting unit; each set then cleared) is timed from setting the "

@@ -1,5 +1,5 @@
 """`python -m lt_workbench` runs the CLI."""
 
-from .cli import main
+from lt_workbench.cli.main import main
 
 main()

@@ -9,12 +9,16 @@ import pytest
 
 import lt_workbench
 
-MODULES = sorted(m.name for m in pkgutil.iter_modules(lt_workbench.__path__) if not m.name.startswith("_"))
+MODULES = sorted(
+    m.name
+    for m in pkgutil.walk_packages(lt_workbench.__path__, prefix="lt_workbench.")
+    if not any(part.startswith("_") for part in m.name.split("."))
+)
 
 
 @pytest.mark.parametrize("name", MODULES)
 def test_all_is_explicit_and_true(name: str) -> None:
-    module = importlib.import_module(f"lt_workbench.{name}")
-    assert hasattr(module, "__all__"), f"lt_workbench.{name} has no __all__"
+    module = importlib.import_module(name)
+    assert hasattr(module, "__all__"), f"{name} has no __all__"
     for item in module.__all__:
-        assert hasattr(module, item), f"lt_workbench.{name}.__all__ lists {item!r}, which does not exist"
+        assert hasattr(module, item), f"{name}.__all__ lists {item!r}, which does not exist"

@@ -94,7 +94,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         give_up("BROWSER TEST SKIPPED: the playwright Python package is not installed (pip install -e '.[test]')")
-    from lt_workbench.load import load
+    from lt_workbench.model.load import load
 
     base = tmp_path_factory.mktemp("lab")
     home, root = base / "home", base / "root"
@@ -206,7 +206,7 @@ def test_explorer_runs_and_redraws_in_jupyterlab(lab: Lab, tmp_path: Path) -> No
     import duckdb
     import pandas as pd
 
-    from lt_workbench import tabulate as tab
+    from lt_workbench.analysis import tabulate as tab
 
     with duckdb.connect(str(lab.db), read_only=True) as c:
         last = int(c.execute("SELECT max(year_completed) FROM stg_reviews").fetchall()[0][0])

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lt_workbench.disclosure import (
+from lt_workbench.analysis.disclosure import (
     PROFILES,
     RESTRICTED_NOTE,
     Protected,

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from lt_workbench import frames
+from lt_workbench.model import frames
 from lt_workbench.exceptions import TaxonomyError
-from lt_workbench.validate import schema
+from lt_workbench.model.validate import schema
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from lt_workbench.exceptions import LoadError
-from lt_workbench.load import REVIEW_TABLES, collect_paths, load
+from lt_workbench.model.load import REVIEW_TABLES, collect_paths, load
 
 from .conftest import INVALID, VALID, write_doc
 
@@ -141,7 +141,7 @@ def test_killed_process_mid_load_leaves_the_database_as_it_was(tmp_path: Path, d
     path = write_doc(tmp_path / "n", doc)
     script = (
         "import os, sys\n"
-        "from lt_workbench.load import load\n"
+        "from lt_workbench.model.load import load\n"
         f"load([{str(path)!r}], {str(db_path)!r}, _before_commit=lambda con: os._exit(9))\n"
     )
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
@@ -183,14 +183,14 @@ def test_cli_exit_codes(tmp_path: Path, db_path: Path) -> None:
 
 
 def _derived_state(con: duckdb.DuckDBPyConnection) -> dict[str, list]:
-    from lt_workbench.db import derived_tables
+    from lt_workbench.model.db import derived_tables
 
     return {name: sorted(map(repr, con.execute(f"SELECT * FROM {name}").fetchall())) for name, _ in derived_tables()}
 
 
 def test_incremental_derived_tables_equal_a_full_rebuild(tmp_path: Path, db_path: Path) -> None:
     """The loader appends derived rows per batch; they must equal rebuilding everything from the base tables."""
-    from lt_workbench.db import refresh_derived
+    from lt_workbench.model.db import refresh_derived
 
     corpus = sorted((Path(__file__).parent / "data" / "tabulate" / "corpus").glob("*.json"))
     load(corpus[:25], db_path)
@@ -214,7 +214,7 @@ def test_incremental_derived_tables_equal_a_full_rebuild(tmp_path: Path, db_path
 
 def _all_rows(db: Path, rename: tuple[str, str] = ("", "")) -> dict[str, list]:
     """Every table a load writes (base and derived), without the columns that name the load itself."""
-    from lt_workbench.db import derived_tables
+    from lt_workbench.model.db import derived_tables
 
     con = duckdb.connect(str(db), read_only=True)
     try:
@@ -233,7 +233,7 @@ def test_worker_processes_load_exactly_what_one_process_loads(tmp_path: Path, mo
     """The parallel path (worker processes, rows handed back as Arrow files in shared memory, documents
     sorted chunk by chunk) against the serial one, on a batch with rejections, a review id repeated
     across chunks, and a replacement of a review already loaded."""
-    import lt_workbench.load as load_module
+    import lt_workbench.model.load as load_module
 
     corpus = tmp_path / "corpus"
     shutil.copytree(Path(__file__).parent / "data" / "tabulate" / "corpus", corpus / "a")
@@ -281,7 +281,7 @@ def test_narrative_text_is_stored_with_zstd(db_path: Path) -> None:
 
 
 def test_folders_are_listed_as_rglob_would(tmp_path: Path) -> None:
-    from lt_workbench.load import _json_files
+    from lt_workbench.model.load import _json_files
 
     for rel in ("a.json", "sub/b.json", "sub/deeper/c.json", ".hidden/d.json", "sub/notes.txt", "sub/e.JSON"):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -304,7 +304,7 @@ def test_workers_fall_back_to_the_temp_folder_when_shared_memory_is_small(
     """A container's /dev/shm is often 64 MB: the rows then go through the temporary folder."""
     from types import SimpleNamespace
 
-    import lt_workbench.load as load_module
+    import lt_workbench.model.load as load_module
 
     corpus = sorted((Path(__file__).parent / "data" / "tabulate" / "corpus").glob("*.json"))
     monkeypatch.setattr(load_module.os, "statvfs", lambda _: SimpleNamespace(f_bavail=1, f_frsize=4096))
@@ -330,7 +330,7 @@ def test_a_worker_that_cannot_write_its_rows_stops_the_load_cleanly(
     tmp_path: Path, db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """No room for the workers' rows (a full disk or /dev/shm): a LoadError that says so, nothing written."""
-    import lt_workbench.load as load_module
+    import lt_workbench.model.load as load_module
 
     corpus = sorted((Path(__file__).parent / "data" / "tabulate" / "corpus").glob("*.json"))
     load(corpus[:5], db_path, progress=False)

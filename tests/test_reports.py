@@ -23,6 +23,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from lt_workbench import __version__, reports
+from lt_workbench.reports import runner
 from lt_workbench.config import REPO_ROOT
 from lt_workbench.exceptions import ParameterError, ReportError
 
@@ -38,7 +39,7 @@ THRESHOLD = 6  # DfE: counts 1-5 are hidden
 
 @pytest.fixture(scope="module")
 def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from lt_workbench.load import load
+    from lt_workbench.model.load import load
 
     db = tmp_path_factory.mktemp("reports-db") / "sample.duckdb"
     result = load([str(REPO_ROOT / "data" / "sample"), str(REPO_ROOT / "data" / "examples")], db)
@@ -180,7 +181,7 @@ def test_html_has_figures_offline_and_inputs_hidden(executed: dict) -> None:
 
 
 def test_first_screen_states_scope_snapshot_versions_and_mode(executed: dict, sample_db: Path) -> None:
-    from lt_workbench.snapshot import snapshot
+    from lt_workbench.model.snapshot import snapshot
 
     snap = snapshot(sample_db)
     for (name, mode), result in executed.items():
@@ -474,7 +475,7 @@ def test_batch_file_of_the_wrong_shape_is_refused_before_anything_runs(tmp_path:
 def test_for_each_region_expands_in_frame_order(sample_db: Path) -> None:
     data = reports.load_batch(REPO_ROOT / "reports" / "regions.toml")
     entry = next(e for e in data["report"] if e.get("for_each") == "region")
-    jobs = reports._expand(entry, data.get("defaults", {}), sample_db)
+    jobs = runner._expand(entry, data.get("defaults", {}), sample_db)
     regions = [p["region"] for _, p, _ in jobs]
     assert regions[:2] == ["north_east", "north_west"] and len(regions) == 12
     assert all(p["disclosure"] == "public" for _, p, _ in jobs)

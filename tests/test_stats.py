@@ -10,7 +10,7 @@ from scipy.stats import binom, fisher_exact
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
-from lt_workbench import stats
+from lt_workbench.analysis import stats
 
 
 def test_wilson_matches_statsmodels_and_a_published_value() -> None:

@@ -17,11 +17,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lt_workbench import synth
+from lt_workbench.synth import builder as synth
 from lt_workbench.config import REPO_ROOT
-from lt_workbench.frames import codes
-from lt_workbench.load import load
-from lt_workbench.validate import schema, validate_document
+from lt_workbench.model.frames import codes
+from lt_workbench.model.load import load
+from lt_workbench.model.validate import schema, validate_document
 
 SAMPLE_DIR = REPO_ROOT / "data" / "sample"
 EXAMPLE = REPO_ROOT / "data" / "examples" / "apir-pilot.json"

@@ -25,10 +25,10 @@ from hypothesis import strategies as st
 from statsmodels.stats.proportion import proportion_confint
 from typer.testing import CliRunner
 
-from lt_workbench import tabulate as tab
+from lt_workbench.analysis import tabulate as tab
 from lt_workbench.cli import app
 from lt_workbench.exceptions import TabulationError
-from lt_workbench.load import load
+from lt_workbench.model.load import load
 
 HERE = Path(__file__).parent
 CORPUS_DIR = HERE / "data" / "tabulate" / "corpus"
@@ -656,7 +656,7 @@ def test_property_denominators_match_filters(seed: int, n: int, region: str, yea
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), n=st.integers(5, 40), profile=st.sampled_from(["dfe", "nhs", "ons"]))
 def test_property_public_output_never_shows_a_small_count(seed: int, n: int, profile: str) -> None:
-    from lt_workbench.disclosure import PROFILES
+    from lt_workbench.analysis.disclosure import PROFILES
 
     docs, dbp, tmp = _load_random(seed, n)
     thr = PROFILES[profile].threshold
@@ -745,7 +745,7 @@ def test_trend_tests_public_hides_small_codes_and_national_totals(db: Path) -> N
 
 
 def test_empty_database_gives_empty_or_zero_tables(tmp_path: Path) -> None:
-    from lt_workbench import db as lt_db
+    from lt_workbench.model import db as lt_db
 
     path = tmp_path / "empty.duckdb"
     lt_db.connect(path).close()

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from lt_workbench.validate import check_bytes, check_file, schema, validate_document
+from lt_workbench.model.validate import check_bytes, check_file, schema, validate_document
 
 from .conftest import INVALID, VALID
 
@@ -238,7 +238,7 @@ def test_any_damage_gives_problems_never_a_crash(data: st.DataObject, minimal_do
 
 def _assert_shapes_like_the_original(checked: Any, original: dict) -> None:
     """The loader's rows for an accepted document have the column types of a known-good document's rows."""
-    from lt_workbench.load import _Columns
+    from lt_workbench.model.load import _Columns
 
     def shaped(c: Any) -> dict:
         cols = _Columns()

@@ -1,6 +1,6 @@
 """The explorer driven from Python: set filters as a user would, and check every number against tabulate.
 
-The widgets only orchestrate, so the oracle here is `lt_workbench.tabulate` itself (tested elsewhere
+The widgets only orchestrate, so the oracle here is `lt_workbench.analysis.tabulate` itself (tested elsewhere
 against an independent recomputation): what the figures, tables and evidence show must be exactly
 what tabulate returns for the same filters. Clicks go through plotly's own message path
 (`_js2py_pointsCallback`), as the browser sends them.
@@ -20,11 +20,12 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from lt_workbench import tabulate as tab
-from lt_workbench.db import connect
+from lt_workbench.analysis import tabulate as tab
+from lt_workbench.model.db import connect
 from lt_workbench.exceptions import DatabaseError
-from lt_workbench.load import load
-from lt_workbench.widgets import ANY, DownloadButton, Explorer, FilterPanel, PatternPicker, scope_options
+from lt_workbench.model.load import load
+from lt_workbench.explorer.widgets import ANY, DownloadButton, Explorer, FilterPanel, PatternPicker, scope_options
+from lt_workbench.present.tables import render as render_table
 
 SAMPLE = Path(__file__).parent.parent / "data" / "sample"
 
@@ -328,7 +329,7 @@ def test_public_mode_protects_numbers_and_hides_evidence(con) -> None:
         assert "Public" in ex.status.value
         pd.testing.assert_frame_equal(ex.tables["recurrence"],
                                       tab.recurrence("patterns", level=2, where=where, con=con, disclosure="public"))
-        assert ex.csv_bytes().decode() == tab.render(ex.tables["recurrence"], "csv")
+        assert ex.csv_bytes().decode() == render_table(ex.tables["recurrence"], "csv")
 
         ex.open_evidence(ex.bar_codes[0])
         assert ex.evidence_table is None

@@ -1,6 +1,6 @@
 """A tiny, seeded generator of valid lt-review/1 documents for the tabulation tests.
 
-Independent of lt_workbench.synth on purpose: the tests need corpora with every awkward case in
+Independent of lt_workbench.synth.builder on purpose: the tests need corpora with every awkward case in
 few reviews (several children, family factors not recorded, a code found twice, proposed
 sub-patterns, codings at every depth, overdue recommendations, unpublished reviews).
 Codes are read from the frame CSVs with the csv module, not through lt_workbench.

@@ -25,8 +25,8 @@ import re
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .config import DEFAULT_TAXONOMY_VERSION, FORMAT
-from .frames import labels
+from lt_workbench.config import DEFAULT_TAXONOMY_VERSION, FORMAT
+from lt_workbench.model.frames import labels
 
 __all__ = [
     "GENERATOR",

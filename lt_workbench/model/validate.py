@@ -21,8 +21,8 @@ import jsonschema_rs
 import orjson
 import re
 
-from .config import DEFAULT_TAXONOMY_VERSION, FORMAT, SCHEMA_PATH
-from .frames import available_versions, codes, taxonomy_frame
+from lt_workbench.config import DEFAULT_TAXONOMY_VERSION, FORMAT, SCHEMA_PATH
+from lt_workbench.model.frames import available_versions, codes, taxonomy_frame
 
 __all__ = [
     "Problem",

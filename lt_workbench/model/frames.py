@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import DEFAULT_TAXONOMY_VERSION, FRAMES_DIR
-from .exceptions import TaxonomyError
+from lt_workbench.config import DEFAULT_TAXONOMY_VERSION, FRAMES_DIR
+from lt_workbench.exceptions import TaxonomyError
 
 __all__ = ["available_versions", "taxonomy_frame", "codes", "labels", "HIERARCHICAL_FRAMES", "CROSS_FRAME_PARENTS"]
 

@@ -10,7 +10,7 @@ Why this module exists:
   figures in order (`lt-figure-01`, ...) and passes plain lists, not numpy arrays, so the JSON is
   stable (plotly would otherwise encode arrays as base64 blobs).
 - Every builder draws only what it is given. Reports give it tables that went through
-  `lt_workbench.disclosure`, so hidden cells (`c`) stay hidden in the picture: no bar, a "c" label.
+  `lt_workbench.analysis.disclosure`, so hidden cells (`c`) stay hidden in the picture: no bar, a "c" label.
 - Traces record in `meta["counts"]` which of their fields hold counts of reviews, children or
   recommendations, so tests (and output checkers) can verify that no small count is drawn.
 """
@@ -595,7 +595,7 @@ def funnel_grid(
     """
     from plotly.subplots import make_subplots
 
-    from .stats import funnel_limits
+    from lt_workbench.analysis.stats import funnel_limits
 
     n_rows = max(1, math.ceil(len(panels) / columns))
     fig = make_subplots(rows=n_rows, cols=columns, subplot_titles=[wrap_label(t, 48, 2) for t, _, _ in panels],

@@ -3,8 +3,8 @@
 Most people who need the findings never open Jupyter, so each notebook in `notebooks/` is run by
 papermill with checked parameters and exported to a self-contained HTML page (inputs hidden,
 plotly interactive and offline). The notebooks stay thin: they call
-`lt_workbench.report_context.setup()` for a `ReportContext`, which holds the scope and the
-disclosure settings and passes every table through `lt_workbench.disclosure` before anything is
+`lt_workbench.reports.context.setup()` for a `ReportContext`, which holds the scope and the
+disclosure settings and passes every table through `lt_workbench.analysis.disclosure` before anything is
 drawn. Same data and parameters give the same files: volatile metadata (timestamps, durations,
 random cell ids, figure ids) is fixed or removed.
 """
@@ -25,8 +25,8 @@ from typing import Any
 
 import pandas as pd
 
-from . import config
-from .exceptions import DatabaseError, ParameterError, ReportError, WorkbenchError
+from lt_workbench import config
+from lt_workbench.exceptions import DatabaseError, ParameterError, ReportError, WorkbenchError
 
 __all__ = [
     "Param",
@@ -241,7 +241,7 @@ def _coerce(p: Param, value: Any) -> Any:
 
 
 def _vocabulary(frame: str, version: str) -> dict[str, str]:
-    from .frames import labels
+    from lt_workbench.model.frames import labels
 
     return labels(frame, version)
 
@@ -289,8 +289,8 @@ def validate_parameters(name: str, params: Mapping[str, Any] | None = None) -> d
     if out["min_cell"] is not None:
         if out["min_cell"] < 1:
             raise ParameterError(f"min_cell must be at least 1 (the smallest count that may be shown), got {out['min_cell']}")
-        from .disclosure import protect
-        from .exceptions import DisclosureError
+        from lt_workbench.analysis.disclosure import protect
+        from lt_workbench.exceptions import DisclosureError
 
         try:
             protect(pd.DataFrame({"code": [], "label": [], "count": [], "denominator": []}), profile=out["profile"], threshold=out["min_cell"])
@@ -310,7 +310,7 @@ def validate_parameters(name: str, params: Mapping[str, Any] | None = None) -> d
         out["nation"] = _resolve_code("nation", out["nation"], _vocabulary("nation", version), "nation")
     if out["region"] is not None:
         out["region"] = _resolve_code("region", out["region"], _vocabulary("region", version), "region")
-        from .frames import taxonomy_frame
+        from lt_workbench.model.frames import taxonomy_frame
 
         t = taxonomy_frame(version)
         parent = t.loc[(t["frame"] == "region") & (t["code"] == out["region"]), "parent"].iloc[0]
@@ -349,7 +349,7 @@ def validate_parameters(name: str, params: Mapping[str, Any] | None = None) -> d
 
 def _check_against_database(out: dict[str, Any], db: Path) -> None:
     """Area exists and sits in the region/nation given; the scope holds at least one review."""
-    from .db import connect
+    from lt_workbench.model.db import connect
 
     try:
         con = connect(db, read_only=True)
@@ -694,7 +694,7 @@ def _expand(entry: Mapping[str, Any], defaults: Mapping[str, Any], db: Path) -> 
     key = entry.get("for_each")
     if key is None:
         return [(entry["name"], params, entry.get("output"))]
-    from .db import connect
+    from lt_workbench.model.db import connect
 
     con = connect(db, read_only=True)
     try:
@@ -710,7 +710,7 @@ def _expand(entry: Mapping[str, Any], defaults: Mapping[str, Any], db: Path) -> 
 
 def snapshot_date(db: str | Path | None) -> str:
     """Date of the last data load (YYYY-MM-DD): names a batch's folder, so the same data gives the same folder."""
-    from .snapshot import snapshot
+    from lt_workbench.model.snapshot import snapshot
 
     last = snapshot(db)["last_load"]
     return last[:10] if last and last != "never" else dt.date.today().isoformat()
@@ -744,7 +744,7 @@ def run_batch(path: str | Path, out: str | Path | None = None, db: str | Path | 
                 res = getattr(e, "result", None) or ReportResult(name, _jsonable(params), "failed", error=str(e))
                 res.duration = time.monotonic() - started
                 results.append(res)
-    from .snapshot import snapshot
+    from lt_workbench.model.snapshot import snapshot
 
     snap = snapshot(db_path)
     manifest = {

@@ -11,8 +11,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import config
-from .exceptions import WorkbenchError
+from lt_workbench import config
+from lt_workbench.exceptions import WorkbenchError
 
 __all__ = ["app", "main"]
 
@@ -44,7 +44,7 @@ def _print_problems(checked: list) -> None:
 @app.command()
 def validate(paths: PathsArgument) -> None:
     """Check review documents without loading them; report every problem with file and JSON pointer."""
-    from .load import check_paths, collect_paths
+    from lt_workbench.model.load import check_paths, collect_paths
 
     checked = check_paths(collect_paths(paths))
     bad = [c for c in checked if not c.ok]
@@ -56,7 +56,7 @@ def validate(paths: PathsArgument) -> None:
 @app.command()
 def load(paths: PathsArgument, db: DbOption = None) -> None:
     """Validate and load reviews into DuckDB in one transaction; invalid files are reported and skipped."""
-    from .load import load as run_load
+    from lt_workbench.model.load import load as run_load
 
     result = run_load(paths, db)
     _print_problems(result.rejected)
@@ -71,7 +71,7 @@ def synth(
     out: Annotated[Path, typer.Option("--out", help="Folder to write <review_id>.json files into.")] = Path("data/synthetic"),
 ) -> None:
     """Write a clearly synthetic, valid corpus with documented planted structure."""
-    from .synth import write_corpus
+    from lt_workbench.synth.builder import write_corpus
 
     paths = write_corpus(reviews, seed, out)
     typer.echo(f"wrote {len(paths)} synthetic reviews to {out}")
@@ -80,13 +80,13 @@ def synth(
 @app.command()
 def info(db: DbOption = None) -> None:
     """Describe the database: reviews loaded, last load, content hash, taxonomy versions."""
-    from .snapshot import snapshot
+    from lt_workbench.model.snapshot import snapshot
 
     for key, value in snapshot(db).items():
         typer.echo(f"{key}: {value}")
 
 
-# --- tabulation commands (one-to-one with lt_workbench.tabulate) ------------------------------
+# --- tabulation commands (one-to-one with lt_workbench.analysis.tabulate) ------------------------------
 
 WhereOption = Annotated[
     Optional[list[str]],
@@ -103,7 +103,7 @@ OutOption = Annotated[Optional[Path], typer.Option("--out", help="Write to this 
 
 def _emit(table, fmt: str, out: Optional[Path]) -> None:
     """Write a table; the unit, disclosure note and caveats go to stderr beside CSV (JSON and Markdown carry them)."""
-    from .tabulate import header, render
+    from lt_workbench.present.tables import header, render
 
     text = render(table, fmt)  # type: ignore[arg-type]
     if fmt == "csv":
@@ -133,7 +133,7 @@ def tabulate_command(
     db: DbOption = None,
 ) -> None:
     """Count reviews (or children, episodes, codings, areas) per code of a frame, rolled up, with Wilson intervals."""
-    from . import tabulate as tab
+    from lt_workbench.analysis import tabulate as tab
 
     table = tab.frequency(
         frame, level=level, by=tuple(by or ()), unit=unit, where=tab.parse_where(where or []), totals=totals,  # type: ignore[arg-type]
@@ -157,7 +157,7 @@ def recurrence_command(
     db: DbOption = None,
 ) -> None:
     """Per pattern: reviews, areas, regions, first/last year, recent share against before (Fisher, BH)."""
-    from . import tabulate as tab
+    from lt_workbench.analysis import tabulate as tab
 
     table = tab.recurrence(
         frame, level=level, recent_years=recent_years, as_of_year=as_of_year, where=tab.parse_where(where or []), db=db,
@@ -182,7 +182,7 @@ def cooccurrence_command(
     db: DbOption = None,
 ) -> None:
     """Which codes occur together: counts, Jaccard, lift, odds ratio with Fisher p and BH q."""
-    from . import tabulate as tab
+    from lt_workbench.analysis import tabulate as tab
 
     table = tab.cooccurrence(
         kind, level=level, factor_level=factor_level, unit=unit, min_together=min_together,  # type: ignore[arg-type]
@@ -202,7 +202,7 @@ def evidence_command(
     db: DbOption = None,
 ) -> None:
     """The findings, episodes and factor notes behind a cell (restricted only: pass --disclosure restricted)."""
-    from . import tabulate as tab
+    from lt_workbench.analysis import tabulate as tab
 
     table = tab.evidence(code, frame=frame, where=tab.parse_where(where or []), db=db, disclosure=disclosure)  # type: ignore[arg-type]
     _emit(table, fmt, out)
@@ -220,7 +220,7 @@ def report_command(
     list_reports: Annotated[bool, typer.Option("--list", help="List the reports and their parameters, then exit.")] = False,
 ) -> None:
     """Run one report notebook with papermill; write the executed notebook and an HTML page (inputs hidden, works offline)."""
-    from . import reports
+    from lt_workbench.reports import runner as reports
 
     if list_reports or name is None:
         for spec in reports.REPORTS.values():
@@ -254,7 +254,7 @@ def batch_command(
     db: DbOption = None,
 ) -> None:
     """Run every report of a batch file into a dated folder, past failures; write manifest.json; exit 1 if any failed."""
-    from . import reports
+    from lt_workbench.reports import runner as reports
 
     result = reports.run_batch(file, out=out, db=db)
     for r in result.results:

@@ -112,7 +112,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .exceptions import DisclosureError
+from lt_workbench.exceptions import DisclosureError
 
 __all__ = [
     "Profile",

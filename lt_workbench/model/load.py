@@ -29,10 +29,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from tqdm import tqdm
 
-from .config import DEFAULT_TAXONOMY_VERSION, FORMAT
-from .db import REVIEW_TABLES, connect, derive_incoming, derived_review_tables
-from .exceptions import LoadError
-from .validate import Checked, Problem, check_file
+from lt_workbench.config import DEFAULT_TAXONOMY_VERSION, FORMAT
+from lt_workbench.model.db import REVIEW_TABLES, connect, derive_incoming, derived_review_tables
+from lt_workbench.exceptions import LoadError
+from lt_workbench.model.validate import Checked, Problem, check_file
 
 __all__ = ["collect_paths", "check_paths", "load", "LoadResult", "REVIEW_TABLES", "package_version"]
 

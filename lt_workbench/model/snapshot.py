@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from .db import connect
+from lt_workbench.model.db import connect
 
 __all__ = ["snapshot"]
 

@@ -20,10 +20,10 @@ from typing import Any
 
 import pandas as pd
 
-from . import config
-from .exceptions import ReportError
+from lt_workbench import config
+from lt_workbench.exceptions import ReportError
 # Shared with the runner: the registry, the parameter checks and the words for a scope.
-from .reports import (
+from lt_workbench.reports.runner import (
     COMMON_PARAMETERS, PROFILE_NAMES, ReportSpec, _scope_sql, _scope_words, _spec, _vocabulary, validate_parameters,
 )
 
@@ -33,7 +33,7 @@ __all__ = ["ReportContext", "setup", "how_to_read", "rank"]
 
 def how_to_read(mode: str, profile: str, threshold: int) -> str:
     """The plain-English note on counting units, intervals and suppression that ends every report."""
-    from .disclosure import PROFILES
+    from lt_workbench.analysis.disclosure import PROFILES
 
     prof = PROFILES[profile]
     rounding = []
@@ -117,7 +117,7 @@ class ReportContext:
 
     @property
     def threshold(self) -> int:
-        from .disclosure import PROFILES
+        from lt_workbench.analysis.disclosure import PROFILES
 
         return self.params["min_cell"] if self.params["min_cell"] is not None else PROFILES[self.profile].threshold
 
@@ -152,51 +152,51 @@ class ReportContext:
 
     # -- tabulations (scope and disclosure passed through)
     def frequency(self, frame: str, **kwargs: Any) -> pd.DataFrame:
-        from . import tabulate
+        from lt_workbench.analysis import tabulate
 
         return tabulate.frequency(frame, **self._kw(kwargs))
 
     def recurrence(self, frame: str = "patterns", **kwargs: Any) -> pd.DataFrame:
-        from . import tabulate
+        from lt_workbench.analysis import tabulate
 
         return tabulate.recurrence(frame, **self._kw(kwargs))
 
     def trend(self, frame: str = "patterns", **kwargs: Any) -> pd.DataFrame:
-        from . import tabulate
+        from lt_workbench.analysis import tabulate
 
         return tabulate.trend(frame, **self._kw(kwargs))
 
     def trend_tests(self, frame: str = "patterns", **kwargs: Any) -> pd.DataFrame:
-        from . import tabulate
+        from lt_workbench.analysis import tabulate
 
         return tabulate.trend_tests(frame, **self._kw(kwargs))
 
     def compare(self, frame: str = "patterns", *, group: Mapping[str, Any], where: Mapping[str, Any], **kwargs: Any) -> pd.DataFrame:
         """group against the rest of `where` (which replaces the report's scope: the comparison needs the wider set)."""
-        from . import tabulate
+        from lt_workbench.analysis import tabulate
 
         kw = self._kw(kwargs, where=False)
         return tabulate.compare(frame, group=group, where=dict(where), **kw)
 
     def funnel(self, frame: str = "patterns", *, code: str, by: str, where: Mapping[str, Any], **kwargs: Any) -> pd.DataFrame:
-        from . import tabulate
+        from lt_workbench.analysis import tabulate
 
         kw = self._kw(kwargs, where=False)
         return tabulate.funnel(frame, code=code, by=by, where=dict(where), **kw)  # type: ignore[arg-type]
 
     def cooccurrence(self, kind: str = "patterns", **kwargs: Any) -> pd.DataFrame:
-        from . import tabulate
+        from lt_workbench.analysis import tabulate
 
         return tabulate.cooccurrence(kind, **self._kw(kwargs))  # type: ignore[arg-type]
 
     def unaddressed(self, **kwargs: Any) -> pd.DataFrame:
-        from . import tabulate
+        from lt_workbench.analysis import tabulate
 
         return tabulate.unaddressed_patterns(**self._kw(kwargs))
 
     def protect(self, table: pd.DataFrame, **kwargs: Any) -> pd.DataFrame:
         """Disclosure control for a table built in the report (code, label, dims, count, denominator, ...)."""
-        from . import disclosure
+        from lt_workbench.analysis import disclosure
 
         prot = disclosure.protect(table, mode=self.mode, profile=self.profile, threshold=self.threshold, **kwargs)
         out = prot.table
@@ -208,21 +208,21 @@ class ReportContext:
         """True in restricted mode; in public mode say, in words, that `what` is left out."""
         if not self.public:
             return True
-        from .figures import show_text
+        from lt_workbench.present.figures import show_text
 
         show_text(f"*{what} appear only in the restricted version of this report: they quote reviewers' own words.*")
         return False
 
     def evidence(self, code: str, **kwargs: Any) -> pd.DataFrame:
         """What reviewers wrote behind a code (restricted only; raises in public mode)."""
-        from . import tabulate
+        from lt_workbench.analysis import tabulate
 
         return tabulate.evidence(code, where={**self.where, **dict(kwargs.pop("where", None) or {})}, db=self.db,
                                  disclosure=self.mode, **kwargs)  # type: ignore[arg-type]
 
     def proposed(self) -> pd.DataFrame:
         """Proposed sub-patterns: restricted lists the wording; public counts reviews proposing one, per parent pattern."""
-        from . import tabulate
+        from lt_workbench.analysis import tabulate
 
         raw = tabulate.proposed_patterns(where=self.where, db=self.db, disclosure="restricted")
         if not self.public:
@@ -243,7 +243,7 @@ class ReportContext:
     # -- scope
     def scope_counts(self) -> dict[str, Any]:
         """Reviews in the database and in scope; the protected pair for display and the true in-scope count for internal use."""
-        from .db import connect
+        from lt_workbench.model.db import connect
 
         con = connect(self.db, read_only=True)
         try:
@@ -262,7 +262,7 @@ class ReportContext:
         """The name of the area in scope (restricted reports only: public reports never name areas)."""
         if self.params["area"] is None or self.public:
             return None
-        from .db import connect
+        from lt_workbench.model.db import connect
 
         con = connect(self.db, read_only=True)
         try:
@@ -279,9 +279,9 @@ class ReportContext:
         """The first screen: scope, data snapshot, taxonomy, package version and disclosure mode."""
         from IPython.display import HTML, display
 
-        from . import __version__
-        from .disclosure import RESTRICTED_NOTE
-        from .figures import init_notebook
+        from lt_workbench import __version__
+        from lt_workbench.analysis.disclosure import RESTRICTED_NOTE
+        from lt_workbench.present.figures import init_notebook
 
         init_notebook()
         snap = self.snapshot
@@ -321,14 +321,14 @@ class ReportContext:
         return f"Unit: {unit}. Restricted: full numbers, not for publication."
 
     def how_to_read(self) -> None:
-        from .figures import show_text
+        from lt_workbench.present.figures import show_text
 
         show_text(how_to_read(self.mode, self.profile, self.threshold))
 
     # -- building blocks the notebooks share
     def frame_codes(self, frame: str, level: int | None = None) -> pd.DataFrame:
         """code, label, parent, depth of a frame in its own order (for complete axes: zeros are shown too)."""
-        from .frames import taxonomy_frame
+        from lt_workbench.model.frames import taxonomy_frame
 
         t = taxonomy_frame(self.version)
         t = t[t["frame"] == frame]
@@ -366,19 +366,19 @@ class ReportContext:
 
     def series_breaks(self) -> list[tuple[int, int, str]]:
         """(first year, last year, short label) of each series break, for shading charts."""
-        from .tabulate import SERIES_BREAKS
+        from lt_workbench.analysis.tabulate import SERIES_BREAKS
 
         return [(b["from_year"], b["to_year"], "SCR → CSPR") for b in SERIES_BREAKS]
 
     def series_break_text(self) -> str:
-        """The series breaks in words (from lt_workbench.tabulate.SERIES_BREAKS)."""
-        from .tabulate import SERIES_BREAKS
+        """The series breaks in words (from lt_workbench.analysis.tabulate.SERIES_BREAKS)."""
+        from lt_workbench.analysis.tabulate import SERIES_BREAKS
 
         return "**Series break.** " + " ".join(b["note"] for b in SERIES_BREAKS)
 
     def scope_sentence(self, scope: Mapping[str, Any]) -> str:
         """'This report covers N of the M reviews in the database ...' from the protected scope counts."""
-        from .figures import number
+        from lt_workbench.present.figures import number
 
         return (f"This report covers **{number(scope['in_scope'])}** of the {number(scope['total'])} reviews in the database "
                 f"({self.scope_words()}); {number(scope['out_of_scope'])} fall outside this scope.")
@@ -394,7 +394,7 @@ class ReportContext:
 
         total_row: add a row of the denominators (the units in each column) under this label.
         """
-        from .figures import show_table
+        from lt_workbench.present.figures import show_table
 
         values = list(dict.fromkeys(table[dim]))
         values = [v for v in values if str(v) != "All"] + [v for v in values if str(v) == "All"]
@@ -420,7 +420,7 @@ class ReportContext:
     def show_shares(self, table: pd.DataFrame, *, title: str, unit: str, what: str, subtitle: str | None = None,
                     colour: str | None = None, with_codes: bool = False, figure: bool = True, caption: str | None = None) -> None:
         """The usual pair: a bar chart of percentages with intervals, and the table of the same numbers."""
-        from . import figures as f
+        from lt_workbench.present import figures as f
 
         if figure:
             f.show(f.bar_shares(table, title=title, unit=unit, subtitle=subtitle, colour=colour or f.PALETTE[0], with_codes=with_codes))
@@ -434,7 +434,7 @@ class ReportContext:
     def show_top_patterns(self, patterns: pd.DataFrame, spread: pd.DataFrame, top_n: int) -> None:
         """The most recurrent patterns: a chart of shares with intervals, and one table adding how widespread
         (areas, regions, years) and how current (recent share against earlier) each is."""
-        from . import figures as f
+        from lt_workbench.present import figures as f
 
         top = rank(patterns, top_n)
         f.show(f.bar_shares(top, title=f"The {len(top)} patterns found in most reviews", unit="reviews", with_codes=True,
@@ -462,7 +462,7 @@ class ReportContext:
 
     def show_trends(self, tests: pd.DataFrame, alpha: float = 0.05) -> list[str]:
         """Patterns whose share clearly rose or fell (BH-adjusted p below alpha), in words; returns their codes."""
-        from .figures import show_table, show_text
+        from lt_workbench.present.figures import show_table, show_text
 
         if tests.empty:
             show_text("*Too few years in scope to test for trends.*")
@@ -489,7 +489,7 @@ class ReportContext:
 
     def show_directions(self, table: pd.DataFrame, top_n: int) -> None:
         """Constructive and unsafe findings of each pattern, for the patterns most often found constructive."""
-        from . import figures as f
+        from lt_workbench.present import figures as f
 
         constructive = table[table["direction"] == "constructive"]
         ranked = rank(constructive, top_n)
@@ -506,7 +506,7 @@ class ReportContext:
 
     def show_proposed(self) -> None:
         """Proposed sub-patterns: counts per parent pattern (public) or the proposals themselves (restricted)."""
-        from .figures import show_table, show_text
+        from lt_workbench.present.figures import show_table, show_text
 
         table = self.proposed()
         if table.empty:
@@ -538,7 +538,7 @@ class ReportContext:
         return last[:10] if last and last != "never" else dt.date.today().isoformat()
 
     def _recommendation_rows(self) -> pd.DataFrame:
-        from .db import connect
+        from lt_workbench.model.db import connect
 
         cond, args = _scope_sql(self.params, prefix="r.")
         con = connect(self.db, read_only=True)
@@ -591,7 +591,7 @@ class ReportContext:
 
     def show_status(self, by: str, *, title: str) -> None:
         """Stacked status shares per agency/kind/level and the counts behind them."""
-        from . import figures as f
+        from lt_workbench.present import figures as f
 
         table = self.recommendation_status(by)
         labels = self.recommendation_labels(by)
@@ -638,7 +638,7 @@ class ReportContext:
         regions of its nation, or with every review in scope when its nation has no other region.
         With neither given, the region with the most reviews in scope is profiled, and the report says so.
         """
-        from .db import connect
+        from lt_workbench.model.db import connect
 
         p = self.params
         base = {k: v for k, v in self.where.items() if k not in ("nation", "region", "area")}
@@ -688,7 +688,7 @@ class ReportContext:
 
     def show_subject(self, who: Mapping[str, Any], comparison: pd.DataFrame) -> None:
         """Who is compared with whom, with the numbers of reviews on each side (protected)."""
-        from .figures import number, show_text
+        from lt_workbench.present.figures import number, show_text
 
         n_group = comparison["denominator_group"].iloc[0] if len(comparison) else 0
         n_rest = comparison["denominator_rest"].iloc[0] if len(comparison) else 0
@@ -697,14 +697,14 @@ class ReportContext:
         if who["chosen"]:
             text += (f" No region or area was named, so it profiles {who['label']}, the region with the most reviews in scope; "
                      "name one with the `region` parameter.")
-        from .tabulate import PERFORMANCE_CAVEAT
+        from lt_workbench.analysis.tabulate import PERFORMANCE_CAVEAT
 
         show_text(text + "\n\n*" + PERFORMANCE_CAVEAT + "*")
 
     def show_comparison(self, comparison: pd.DataFrame, who: Mapping[str, Any], *, what: str, title: str, alpha: float = 0.05) -> None:
         """Group against the rest: paired bars with intervals (from the published numbers) and a table in words."""
-        from . import figures as f
-        from .stats import wilson_interval
+        from lt_workbench.present import figures as f
+        from lt_workbench.analysis.stats import wilson_interval
 
         rows = []
         for side, cnt, den in (("group", "count_group", "denominator_group"), ("rest", "count_rest", "denominator_rest")):
@@ -754,10 +754,10 @@ class ReportContext:
 
     def show_funnels(self, who: Mapping[str, Any], codes: Sequence[str] | None = None, *, n: int = 6) -> None:
         """Funnel plots for the chosen patterns (default: the n most recurrent in the comparison scope), and where the subject falls."""
-        from . import figures as f
+        from lt_workbench.present import figures as f
 
         if not codes:
-            from . import tabulate
+            from lt_workbench.analysis import tabulate
 
             # Ranked on the whole comparison group (not the report's own scope), shown numbers only.
             overall = tabulate.frequency("patterns", level=2, where=who["where"], db=self.db, disclosure=self.mode,
@@ -808,7 +808,7 @@ class ReportContext:
 
     def show_pattern_intro(self, info: Mapping[str, Any]) -> None:
         """What the pattern is, where it sits in the typology, and its sub-patterns, in words from the frame."""
-        from .figures import show_text
+        from lt_workbench.present.figures import show_text
 
         lines = [f"### {info['code']} {info['label']}"]
         if info["description"]:
@@ -822,7 +822,7 @@ class ReportContext:
 
     def show_pattern_summary(self, code: str, depth: int) -> None:
         """How often and how widely the pattern was found, and as constructive or unsafe."""
-        from . import figures as f
+        from lt_workbench.present import figures as f
 
         freq = self.frequency("patterns", level=depth)
         row = freq[freq["code"] == code].iloc[0]
@@ -850,7 +850,7 @@ class ReportContext:
 
     def show_pattern_trend(self, code: str, depth: int) -> None:
         """The pattern's share of reviews over three-year periods, with the year-by-year trend test in words."""
-        from . import figures as f
+        from lt_workbench.present import figures as f
 
         periods = self.frequency("patterns", level=depth, by=("period",), periods=self.periods(3))
         f.show(f.trend_lines(periods[periods["code"] == code], x="period", series_breaks=self.series_breaks(),
@@ -876,7 +876,7 @@ class ReportContext:
 
     def show_pattern_places(self, code: str, depth: int) -> None:
         """The pattern by region: a funnel plot (never a league table) and the numbers."""
-        from . import figures as f
+        from lt_workbench.present import figures as f
 
         where = {k: v for k, v in self.where.items() if k not in ("region", "area")}
         t = self.funnel("patterns", code=code, by="region", level=depth, where=where)
@@ -897,7 +897,7 @@ class ReportContext:
                      percents=["percent"], numbers=["_ci"], note=self.symbols("reviews"))
 
     def show_subpatterns(self, info: Mapping[str, Any]) -> None:
-        from . import figures as f
+        from lt_workbench.present import figures as f
 
         if not info["children"]:
             f.show_text("*This pattern has no sub-patterns in the typology.*")
@@ -931,8 +931,8 @@ class ReportContext:
                                     subtitle=f"Of the key practice episodes that {code} findings rest on, the share where each factor was coded")
 
     def _show_share_of_pattern(self, table: pd.DataFrame, *, n: int, title: str, unit: str, what: str, subtitle: str) -> None:
-        from . import figures as f
-        from .stats import wilson_interval
+        from lt_workbench.present import figures as f
+        from lt_workbench.analysis.stats import wilson_interval
 
         if table.empty:
             f.show_text("*Nothing to show in scope.*")
@@ -960,7 +960,7 @@ class ReportContext:
 
     def show_addressed(self, code: str, depth: int) -> None:
         """How often the pattern was left without a recommendation that addresses it."""
-        from . import figures as f
+        from lt_workbench.present import figures as f
 
         t = self.unaddressed(level=depth)
         row = t[t["code"] == code]
@@ -976,7 +976,7 @@ class ReportContext:
         """Restricted only: the findings behind the pattern, most recent first, with the episodes they rest on."""
         from IPython.display import HTML, display
 
-        from .figures import show_text
+        from lt_workbench.present.figures import show_text
 
         if not self.require_restricted("Evidence excerpts"):
             return
@@ -1002,7 +1002,7 @@ class ReportContext:
     # -- recommendations tracker
     def show_overdue(self) -> None:
         """How long overdue recommendations have been overdue, and (restricted) the oldest with their text."""
-        from . import figures as f
+        from lt_workbench.present import figures as f
 
         ages = self.overdue_ages()
         self.show_shares(ages, title=f"How long overdue recommendations have been overdue, at {self.as_of()}",
@@ -1053,7 +1053,7 @@ def rank(table: pd.DataFrame, n: int) -> pd.DataFrame:
 
 def _rates(table: pd.DataFrame) -> pd.DataFrame:
     """percent and Wilson 95% interval (0-100) for a table built in a report."""
-    from .stats import wilson_interval
+    from lt_workbench.analysis.stats import wilson_interval
 
     out = table.copy()
     count = pd.to_numeric(out["count"]).astype(float).to_numpy()
@@ -1072,7 +1072,7 @@ def setup(name: str, namespace: Mapping[str, Any]) -> ReportContext:
     spec = _spec(name)
     params = {p.name: namespace[p.name] for p in spec.params if p.name in namespace}
     values = validate_parameters(name, params)
-    from .snapshot import snapshot
+    from lt_workbench.model.snapshot import snapshot
 
     snap = snapshot(values["db"])
     import warnings

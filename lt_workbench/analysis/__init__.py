@@ -1,0 +1,3 @@
+"""Tables → numbers: the tabulation API, statistics and disclosure control."""
+
+__all__: list[str] = []

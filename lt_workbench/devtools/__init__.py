@@ -1,0 +1,3 @@
+"""Checks for developers: module and class sizes (`python -m lt_workbench.devtools.layout`)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""The JupyterLab explorer (ipywidgets + plotly) over the analysis API."""
+
+__all__: list[str] = []
