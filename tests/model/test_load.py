@@ -16,7 +16,7 @@ import pytest
 from lt_workbench.exceptions import LoadError
 from lt_workbench.model.load import REVIEW_TABLES, collect_paths, load
 
-from .conftest import INVALID, VALID, write_doc
+from tests.conftest import INVALID, VALID, write_doc
 
 
 def _state(db: Path) -> dict[str, list]:
@@ -192,7 +192,7 @@ def test_incremental_derived_tables_equal_a_full_rebuild(tmp_path: Path, db_path
     """The loader appends derived rows per batch; they must equal rebuilding everything from the base tables."""
     from lt_workbench.model.db import refresh_derived
 
-    corpus = sorted((Path(__file__).parent / "data" / "tabulate" / "corpus").glob("*.json"))
+    corpus = sorted((Path(__file__).parent.parent / "data" / "tabulate" / "corpus").glob("*.json"))
     load(corpus[:25], db_path)
     load(corpus[20:], db_path)  # overlaps: unchanged ones are skipped
     changed = json.loads(corpus[3].read_text(encoding="utf-8"))
@@ -236,7 +236,7 @@ def test_worker_processes_load_exactly_what_one_process_loads(tmp_path: Path, mo
     import lt_workbench.model.load as load_module
 
     corpus = tmp_path / "corpus"
-    shutil.copytree(Path(__file__).parent / "data" / "tabulate" / "corpus", corpus / "a")
+    shutil.copytree(Path(__file__).parent.parent / "data" / "tabulate" / "corpus", corpus / "a")
     shutil.copytree(INVALID, corpus / "invalid")
     first = sorted((corpus / "a").glob("*.json"))[0]
     (corpus / "z_repeat").mkdir()
@@ -267,7 +267,7 @@ def test_worker_processes_load_exactly_what_one_process_loads(tmp_path: Path, mo
 
 def test_narrative_text_is_stored_with_zstd(db_path: Path) -> None:
     """The DDL's per-column compression is what keeps a large load's commit short (see tables.sql)."""
-    load([Path(__file__).parent / "data" / "tabulate" / "corpus"], db_path, progress=False)
+    load([Path(__file__).parent.parent / "data" / "tabulate" / "corpus"], db_path, progress=False)
     con = duckdb.connect(str(db_path))
     try:
         con.execute("CHECKPOINT")
@@ -306,7 +306,7 @@ def test_workers_fall_back_to_the_temp_folder_when_shared_memory_is_small(
 
     import lt_workbench.model.load as load_module
 
-    corpus = sorted((Path(__file__).parent / "data" / "tabulate" / "corpus").glob("*.json"))
+    corpus = sorted((Path(__file__).parent.parent / "data" / "tabulate" / "corpus").glob("*.json"))
     monkeypatch.setattr(load_module.os, "statvfs", lambda _: SimpleNamespace(f_bavail=1, f_frsize=4096))
     assert load_module._spill_parent(corpus) is None
     used = []
@@ -318,7 +318,7 @@ def test_workers_fall_back_to_the_temp_folder_when_shared_memory_is_small(
 
 
 def test_a_terminal_is_told_what_follows_the_progress_bar(db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    corpus = Path(__file__).parent / "data" / "tabulate" / "corpus"
+    corpus = Path(__file__).parent.parent / "data" / "tabulate" / "corpus"
     n = len(list(corpus.glob("*.json")))
     load([corpus], db_path, progress=True)
     assert f"writing {n} reviews to {db_path} in one transaction" in capsys.readouterr().err
@@ -332,7 +332,7 @@ def test_a_worker_that_cannot_write_its_rows_stops_the_load_cleanly(
     """No room for the workers' rows (a full disk or /dev/shm): a LoadError that says so, nothing written."""
     import lt_workbench.model.load as load_module
 
-    corpus = sorted((Path(__file__).parent / "data" / "tabulate" / "corpus").glob("*.json"))
+    corpus = sorted((Path(__file__).parent.parent / "data" / "tabulate" / "corpus").glob("*.json"))
     load(corpus[:5], db_path, progress=False)
     before = _state(db_path)
 

@@ -27,7 +27,7 @@ from typing import Any, Iterator
 
 import pytest
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).parent.parent
 REPO = HERE.parent
 NOTEBOOK = REPO / "notebooks" / "explorer.ipynb"
 SAMPLE = REPO / "data" / "sample"

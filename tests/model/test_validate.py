@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from lt_workbench.model.validate import check_bytes, check_file, schema, validate_document
 
-from .conftest import INVALID, VALID
+from tests.conftest import INVALID, VALID
 
 # file -> (JSON pointer, words the message must contain). One reason per invalid file.
 EXPECTED = {

@@ -29,7 +29,7 @@ from lt_workbench.exceptions import ParameterError, ReportError
 
 pytestmark = pytest.mark.timeout(900)
 
-FAILING = Path(__file__).parent / "data" / "reports" / "failing.ipynb"
+FAILING = Path(__file__).parent.parent / "data" / "reports" / "failing.ipynb"
 THRESHOLD = 6  # DfE: counts 1-5 are hidden
 
 

@@ -27,7 +27,7 @@ from lt_workbench.model.load import load
 from lt_workbench.explorer.widgets import ANY, DownloadButton, Explorer, FilterPanel, PatternPicker, scope_options
 from lt_workbench.present.tables import render as render_table
 
-SAMPLE = Path(__file__).parent.parent / "data" / "sample"
+SAMPLE = Path(__file__).parent.parent.parent / "data" / "sample"
 
 
 @pytest.fixture(scope="module")
@@ -424,7 +424,7 @@ def test_the_notebook_runs_headless_on_the_database_named_by_the_environment(sam
     import nbformat
     from nbclient import NotebookClient
 
-    path = Path(__file__).parent.parent / "notebooks" / "explorer.ipynb"
+    path = Path(__file__).parent.parent.parent / "notebooks" / "explorer.ipynb"
     nb = nbformat.read(path, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert len(code) == 2 and code[0].metadata.get("tags") == ["parameters"]

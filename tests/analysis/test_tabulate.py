@@ -30,7 +30,7 @@ from lt_workbench.cli import app
 from lt_workbench.exceptions import TabulationError
 from lt_workbench.model.load import load
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).parent.parent
 CORPUS_DIR = HERE / "data" / "tabulate" / "corpus"
 GOLDEN = HERE / "golden"
 
