@@ -11,6 +11,7 @@ __all__ = [
     "DisclosureError",
     "ReportError",
     "ParameterError",
+    "IngestError",
 ]
 
 
@@ -44,3 +45,7 @@ class ReportError(WorkbenchError):
 
 class ParameterError(ReportError):
     """A report parameter is unknown or has a bad value; raised before any notebook runs."""
+
+
+class IngestError(WorkbenchError):
+    """A file to import cannot be read at all (not a zip, too large, unsafe paths, no project XML): nothing was written."""
