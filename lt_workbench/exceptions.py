@@ -12,6 +12,7 @@ __all__ = [
     "ReportError",
     "ParameterError",
     "IngestError",
+    "ExportError",
 ]
 
 
@@ -49,3 +50,7 @@ class ParameterError(ReportError):
 
 class IngestError(WorkbenchError):
     """A file to import cannot be read at all (not a zip, too large, unsafe paths, no project XML): nothing was written."""
+
+
+class ExportError(WorkbenchError):
+    """A table or release could not be written as asked (unknown format, an --out extension that disagrees, a bad pivot)."""

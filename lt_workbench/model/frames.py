@@ -2,6 +2,9 @@
 
 Each CSV (one per frame) has columns code, parent, label, description. Depth is derived from
 the parent chain, so it can never disagree with it. Region rows name their nation as parent.
+The region and nation frames carry one more column, `gss_code`: the ONS Government Statistical
+Service code (E12000001…E12000009 for England's regions, E92000001, W92000004, S92000003,
+N92000002 for the nations), used by the official-statistics release files.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import pandas as pd
 from lt_workbench.config import DEFAULT_TAXONOMY_VERSION, FRAMES_DIR
 from lt_workbench.exceptions import TaxonomyError
 
-__all__ = ["available_versions", "taxonomy_frame", "codes", "labels", "HIERARCHICAL_FRAMES", "CROSS_FRAME_PARENTS"]
+__all__ = ["available_versions", "taxonomy_frame", "codes", "labels", "gss_codes", "HIERARCHICAL_FRAMES", "CROSS_FRAME_PARENTS"]
 
 # Frames whose parent column points within the same frame.
 HIERARCHICAL_FRAMES = ("patterns", "factors", "practice_points")
@@ -23,6 +26,8 @@ HIERARCHICAL_FRAMES = ("patterns", "factors", "practice_points")
 CROSS_FRAME_PARENTS = {"region": "nation"}
 
 _COLUMNS = ["code", "parent", "label", "description"]
+# Optional columns a frame file may add after the four above.
+_OPTIONAL_COLUMNS = ("gss_code",)
 
 
 def available_versions(frames_dir: Path = FRAMES_DIR) -> list[str]:
@@ -39,8 +44,12 @@ def _versions(frames_dir: Path) -> tuple[str, ...]:
 def _read_frame(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as f:
         reader = csv.DictReader(f)
-        if reader.fieldnames != _COLUMNS:
-            raise TaxonomyError(f"{path}: header must be {','.join(_COLUMNS)}, found {reader.fieldnames}")
+        names = list(reader.fieldnames or [])
+        if names[:4] != _COLUMNS or any(n not in _OPTIONAL_COLUMNS for n in names[4:]):
+            raise TaxonomyError(
+                f"{path}: header must be {','.join(_COLUMNS)} (optionally followed by {', '.join(_OPTIONAL_COLUMNS)}), "
+                f"found {reader.fieldnames}"
+            )
         rows = []
         for line_no, row in enumerate(reader, start=2):
             if not row["code"] or not row["label"]:
@@ -111,3 +120,12 @@ def labels(frame: str, version: str = DEFAULT_TAXONOMY_VERSION) -> dict[str, str
     t = taxonomy_frame(version)
     found = t[t["frame"] == frame]
     return dict(zip(found["code"], found["label"]))
+
+
+@lru_cache(maxsize=16)
+def gss_codes(frame: str, version: str = DEFAULT_TAXONOMY_VERSION, frames_dir: Path = FRAMES_DIR) -> dict[str, str]:
+    """code -> ONS GSS code for a frame that carries them (region, nation); empty for any other frame."""
+    path = frames_dir / version / f"{frame}.csv"
+    if not path.is_file():
+        raise TaxonomyError(f"frame {frame!r} not in taxonomy {version} ({path} not found)")
+    return {r["code"]: r["gss_code"] for r in _read_frame(path) if r.get("gss_code")}
