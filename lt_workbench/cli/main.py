@@ -277,3 +277,7 @@ def main() -> None:
     except WorkbenchError as e:
         _err(f"lt-workbench: error: {e}")
         sys.exit(2)
+
+
+# Command groups in their own modules register themselves on `app` when imported.
+from lt_workbench.cli import qda  # noqa: E402,F401

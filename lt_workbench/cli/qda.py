@@ -1,0 +1,42 @@
+"""`lt-workbench frames export`, `import qdpx`, `agreement`: the frames out to NVivo/ATLAS.ti/MAXQDA and coded projects back.
+
+Registered on the one `app` of cli/main.py. Other importers (Excel, Word) add their commands to
+`import_app` here, so `lt-workbench import ...` stays one group.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from lt_workbench.cli.main import app
+
+__all__ = ["frames_app", "import_app", "frames_export"]
+
+frames_app = typer.Typer(help="The coding frames: export them for a QDA tool.", no_args_is_help=True)
+import_app = typer.Typer(help="Reviews in from the tools they are coded in, as lt-review/1 JSON documents.", no_args_is_help=True)
+app.add_typer(frames_app, name="frames")
+app.add_typer(import_app, name="import")
+
+
+@frames_app.command("export")
+def frames_export(
+    out: Annotated[Path, typer.Option("--out", help="File to write: FILE.qdc (codebook) or FILE.qdpx (starter project).")],
+    fmt: Annotated[str, typer.Option("--format", help="qdc (REFI-QDA codebook) or qdpx-template (starter project with the case variables).")] = "qdc",
+    frames: Annotated[Optional[str], typer.Option("--frames", help="Comma-separated: patterns,factors,practice-points (default all).")] = None,
+    taxonomy: Annotated[str, typer.Option("--taxonomy", help="Taxonomy version of the frames.")] = "scie-2008",
+) -> None:
+    """Write the frames as a REFI-QDA codebook (.qdc) or starter project (.qdpx) with stable GUIDs."""
+    from lt_workbench.ingest.codebook import write_codebook, write_project_template
+
+    chosen = [f.strip() for f in frames.split(",") if f.strip()] if frames else None
+    if fmt == "qdc":
+        path = write_codebook(out, chosen, taxonomy)
+    elif fmt == "qdpx-template":
+        path = write_project_template(out, chosen, taxonomy)
+    else:
+        typer.echo(f"lt-workbench: error: --format must be qdc or qdpx-template, not {fmt!r}", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"wrote {path} ({fmt}, taxonomy {taxonomy})")
