@@ -243,7 +243,7 @@ def fisher_many(
         raise ValueError(f"a 2 x 2 table needs non-negative counts, got {[[a[bad], b[bad]], [c[bad], d[bad]]]}")
     p = _fisher_p_many(a, b, c, d) if len(a) else np.array([], dtype=float)
     if or_kind == "conditional":
-        res = np.array([_conditional_or(np.array([[w, x], [y, z]])) for w, x, y, z in zip(a, b, c, d)], dtype=float).reshape(-1, 3)
+        res = np.array([_conditional_or(np.array([[w, x], [y, z]])) for w, x, y, z in zip(a, b, c, d, strict=True)], dtype=float).reshape(-1, 3)
         return {"odds_ratio": res[:, 0], "ci_low": res[:, 1], "ci_high": res[:, 2], "p_value": p}
     if or_kind != "sample":
         raise ValueError(f"unknown odds ratio kind {or_kind!r}: use one of {', '.join(OR_METHODS)}")

@@ -1,0 +1,146 @@
+"""Which codes occur together: pattern x pattern within reviews or episodes, factor x pattern within episodes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from lt_workbench.analysis import stats
+from lt_workbench.analysis.plan import _coding_filters, _connection, _scope, _scope_plan
+from lt_workbench.analysis.publish import _protect_cooccurrence, _restricted_note
+from lt_workbench.analysis.vocab import UNIT_LABELS, Disclosure, _labels, _order
+from lt_workbench.config import DEFAULT_TAXONOMY_VERSION
+from lt_workbench.exceptions import TabulationError
+
+__all__ = ["cooccurrence"]
+
+
+def cooccurrence(
+    kind: Literal["patterns", "factor-pattern"] = "patterns",
+    *,
+    level: int = 2,
+    factor_level: int = 2,
+    unit: Literal["review", "episode"] | None = None,
+    where: Mapping[str, Any] | None = None,
+    min_together: int = 1,
+    tests: bool = True,
+    or_kind: Literal["conditional", "sample"] = "sample",
+    year_basis: str = "completed",
+    db: str | Path | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+    disclosure: Disclosure = "restricted",
+    profile: str = "dfe",
+    threshold: int | None = None,
+    version: str = DEFAULT_TAXONOMY_VERSION,
+) -> pd.DataFrame:
+    """Which codes occur together: pattern x pattern within reviews (or episodes), or factor x pattern within episodes.
+
+    For each pair with at least `min_together` units together: n_a, n_b, n_ab, n (units in scope),
+    Jaccard n_ab/(n_a+n_b-n_ab), lift n_ab*n/(n_a*n_b), odds ratio with 95% interval and Fisher p with
+    Benjamini-Hochberg q across the pairs shown. `level` is the pattern depth; `factor_level` the factor
+    depth (1 = FL/LS/NG levels, 2 = types, 3 = factors).
+
+    The unit defaults to reviews for pattern x pattern and to episodes for factor x pattern. Within
+    episodes, a factor and a pattern are together when the pattern's finding cites the episode the
+    factor was coded on (both are in the episode's code set, episode_codes). Within reviews, together
+    means both occur somewhere in the review: counting "linked in some episode" against review-level
+    margins would not make a 2 x 2 table (the together count would not be the intersection of the margins).
+    """
+    if unit is None:
+        unit = "episode" if kind == "factor-pattern" else "review"
+    if kind not in ("patterns", "factor-pattern"):
+        raise TabulationError(f"unknown co-occurrence {kind!r}: use 'patterns' or 'factor-pattern'")
+    if unit not in ("review", "episode"):
+        raise TabulationError(f"co-occurrence counts reviews or episodes, not {unit!r}")
+    for lv in (level, factor_level):
+        if lv not in (1, 2, 3):
+            raise TabulationError(f"levels are depths 1, 2 or 3, got {lv}")
+    where = dict(where or {})
+    # The unit's key as columns (k, k2), not a concatenated string (a third faster on episodes).
+    same = (lambda a, b: f"{a}.k = {b}.k") if unit == "review" else (lambda a, b: f"{a}.k = {b}.k AND {a}.k2 = {b}.k2")
+    n_sql = "count(DISTINCT s.review_id)" if unit == "review" else "count(*)"  # scope rows are distinct episodes
+    with _connection(db, con) as c:
+        plan = _scope_plan(c, "patterns", where, year_basis, version)
+        if unit == "episode":
+            plan.need_episode = True
+        scope_sql, sp = _scope(plan, unit)
+        pf, pfp = _coding_filters(plan, "m", "patterns")
+        src = "review_codes" if unit == "review" else "episode_codes"
+        # The codes of the units in scope. Reviews: a join on the review. Episodes: unless a filter picks
+        # episodes (practice), the episodes in scope are all the episodes of the reviews in scope, so
+        # their codes are picked by review alone, a semi-join twice as fast as joining on (review, episode).
+        if unit == "review":
+            def members(table: str) -> str:
+                return f"SELECT DISTINCT s.review_id AS k, m.code FROM scope AS s JOIN {table} AS m ON m.review_id = s.review_id WHERE"
+        elif not any(d.level == "episode" for d, _ in plan.where):
+            def members(table: str) -> str:
+                return (f"SELECT DISTINCT m.review_id AS k, m.episode_id AS k2, m.code FROM {table} AS m "
+                        "WHERE m.review_id IN (SELECT review_id FROM scope) AND")
+        else:
+            def members(table: str) -> str:
+                return (f"SELECT DISTINCT s.review_id AS k, s.episode_id AS k2, m.code FROM scope AS s JOIN {table} AS m "
+                        "ON m.review_id = s.review_id AND m.episode_id = s.episode_id WHERE")
+        if kind == "patterns":
+            sql = f"""{scope_sql},
+                mm AS ({members(src)} m.frame = 'patterns' AND m.depth = ? {pf}),
+                marg AS (SELECT code, count(*) AS n FROM mm GROUP BY code),
+                pairs AS (SELECT a.code AS code_a, b.code AS code_b, count(*) AS n_ab
+                          FROM mm AS a JOIN mm AS b ON {same("a", "b")} AND a.code < b.code GROUP BY ALL)
+                SELECT p.code_a, p.code_b, ma.n AS n_a, mb.n AS n_b, p.n_ab, (SELECT {n_sql} FROM scope AS s) AS n
+                FROM pairs AS p JOIN marg AS ma ON ma.code = p.code_a JOIN marg AS mb ON mb.code = p.code_b
+                WHERE p.n_ab >= ?"""
+            params = sp + [level, *pfp, min_together]
+            frame_a, frame_b = "patterns", "patterns"
+        else:
+            ff, ffp = _coding_filters(plan, "m", "factors")
+            sql = f"""{scope_sql},
+                mf AS ({members("episode_codes")} m.frame = 'factors' AND m.depth = ? {ff}),
+                mp AS ({members(src)} m.frame = 'patterns' AND m.depth = ? {pf}),
+                -- mf and mp are each distinct per unit and carry their own coding-level filters
+                -- (influence, factor level; direction), so the pairs in a unit are their join.
+                pairs AS (SELECT mf.code AS code_a, mp.code AS code_b, count(*) AS n_ab
+                          FROM mf JOIN mp ON {same("mf", "mp")} GROUP BY ALL),
+                ma AS (SELECT code, count(*) AS n FROM mf GROUP BY code),
+                mb AS (SELECT code, count(*) AS n FROM mp GROUP BY code)
+                SELECT p.code_a, p.code_b, ma.n AS n_a, mb.n AS n_b, p.n_ab,
+                       (SELECT {n_sql} FROM scope AS s) AS n
+                FROM pairs AS p JOIN ma ON ma.code = p.code_a JOIN mb ON mb.code = p.code_b
+                WHERE p.n_ab >= ?"""
+            params = sp + [factor_level, *ffp, level, *pfp, min_together]
+            frame_a, frame_b = "factors", "patterns"
+        out = c.execute(sql, params).df()
+        la, lb = _labels(c, frame_a, version), _labels(c, frame_b, version)
+        oa, ob = _order(c, frame_a, version), _order(c, frame_b, version)
+    out["label_a"] = out["code_a"].map(la)
+    out["label_b"] = out["code_b"].map(lb)
+    for col in ("n_a", "n_b", "n_ab", "n"):
+        out[col] = out[col].astype("int64")
+    out["jaccard"] = out["n_ab"] / (out["n_a"] + out["n_b"] - out["n_ab"])
+    out["lift"] = out["n_ab"] * out["n"] / (out["n_a"] * out["n_b"])
+    if tests:
+        ab, a, b, n = (out[k].to_numpy(dtype=np.int64) for k in ("n_ab", "n_a", "n_b", "n"))
+        res = stats.fisher_many(ab, a - ab, b - ab, n - a - b + ab, or_kind)
+        out["odds_ratio"], out["or_ci_low"], out["or_ci_high"] = res["odds_ratio"], res["ci_low"], res["ci_high"]
+        out["p_value"] = res["p_value"]
+        out["q_value"], _ = stats.bh_adjust(out["p_value"])
+    out["_a"] = out["code_a"].map(oa)
+    out["_b"] = out["code_b"].map(ob)
+    out = out.sort_values(["_a", "_b"], kind="mergesort").drop(columns=["_a", "_b"]).reset_index(drop=True)
+    cols = ["code_a", "label_a", "code_b", "label_b", "n_a", "n_b", "n_ab", "n", "jaccard", "lift"]
+    if tests:
+        cols += ["odds_ratio", "or_ci_low", "or_ci_high", "p_value", "q_value"]
+    out = out[cols]
+    attrs = {"table": "cooccurrence", "kind": kind, "unit": unit, "unit_label": UNIT_LABELS[unit], "where": where,
+             "level": level, "factor_level": factor_level if kind == "factor-pattern" else None,
+             "test": ("Fisher exact test; " + stats.OR_METHODS[or_kind] + "; " + stats.BH_METHOD) if tests else None}
+    if disclosure == "restricted":
+        out["suppressed"] = False
+        out.attrs.update(attrs)
+        out.attrs.update({"disclosure": "restricted", "note": _restricted_note()})
+        return out
+    return _protect_cooccurrence(out, attrs, profile, threshold)

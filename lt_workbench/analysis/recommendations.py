@@ -1,0 +1,195 @@
+"""Recommendations: counts by kind, level and status, overdue items, and patterns no recommendation addresses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import duckdb
+import pandas as pd
+
+from lt_workbench.analysis import stats
+from lt_workbench.analysis.plan import _connection, _placeholders, _scope, _scope_plan
+from lt_workbench.analysis.publish import _refuse_public, _restricted_note, apply_disclosure
+from lt_workbench.analysis.shape import _with_rates
+from lt_workbench.analysis.vocab import _TOTAL, FRAMES, Disclosure, _codes, _labels
+from lt_workbench.config import DEFAULT_TAXONOMY_VERSION
+from lt_workbench.exceptions import TabulationError
+
+__all__ = ["recommendations", "overdue", "unaddressed_patterns"]
+
+
+_REC_DIMS = {"kind": "recommendation_kind", "level": "recommendation_level", "status": "recommendation_status"}
+
+
+def recommendations(
+    *,
+    by: Sequence[str] = ("level", "status"),
+    where: Mapping[str, Any] | None = None,
+    year_basis: str = "completed",
+    totals: bool = False,
+    db: str | Path | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+    disclosure: Disclosure = "restricted",
+    profile: str = "dfe",
+    threshold: int | None = None,
+    version: str = DEFAULT_TAXONOMY_VERSION,
+) -> pd.DataFrame:
+    """Recommendations by kind (the code column) x level x status: unit = recommendation.
+
+    Every combination appears (0 is a true zero); denominator = all recommendations in scope, so percents
+    across the whole table add to 100. `totals=True` adds 'All' rows for level and status.
+    """
+    dims = list(by)
+    for d in dims:
+        if d not in ("level", "status"):
+            raise TabulationError(f"recommendations are tabulated by kind (rows) x level and/or status, not {d!r}")
+    where = dict(where or {})
+    with _connection(db, con) as c:
+        plan = _scope_plan(c, "patterns", where, year_basis, version)
+        scope_sql, sp = _scope(plan)
+        recs = c.execute(
+            f"{scope_sql} SELECT rec.kind, rec.level, rec.status FROM scope AS s JOIN recommendations AS rec ON rec.review_id = s.review_id",
+            sp,
+        ).df()
+        vocab = {k: list(c.execute("SELECT code FROM taxonomy WHERE frame = ? AND version = ? ORDER BY sort_key", [f, version]).df()["code"])
+                 for k, f in _REC_DIMS.items()}
+        kind_labels = _labels(c, "recommendation_kind", version)
+    grid = pd.DataFrame({"code": vocab["kind"]})
+    for d in dims:
+        grid = grid.merge(pd.DataFrame({d: vocab[d]}), how="cross")
+    counted = recs.groupby(["kind", *dims]).size().rename("count").reset_index().rename(columns={"kind": "code"})
+    out = grid.merge(counted, on=["code", *dims], how="left")
+    out["count"] = out["count"].fillna(0).astype("int64")
+    if totals and dims:
+        extra = []
+        for keep in itertools.product(*[[True, False] for _ in dims]):
+            if all(keep):
+                continue
+            kept = [d for d, k in zip(dims, keep, strict=True) if k]
+            g = out.groupby(["code", *kept], sort=False)["count"].sum().reset_index()
+            for d, k in zip(dims, keep, strict=True):
+                if not k:
+                    g[d] = _TOTAL
+            extra.append(g)
+        out = pd.concat([out.astype({d: object for d in dims}), *extra], ignore_index=True)
+    out["denominator"] = len(recs)
+    out.insert(1, "label", out["code"].map(kind_labels))
+    order = {d: {v: i for i, v in enumerate(vocab[d] + [_TOTAL])} for d in ["kind", *dims]}
+    out["_k"] = out["code"].map(order["kind"])
+    keys = ["_k"]
+    for d in dims:
+        out[f"_{d}"] = out[d].map(order[d])
+        keys.append(f"_{d}")
+    out = out.sort_values(keys, kind="mergesort").drop(columns=keys).reset_index(drop=True)
+    out = _with_rates(out)
+    attrs = {"table": "recommendations", "unit": "recommendation", "unit_label": "recommendations", "by": ["kind", *dims],
+             "where": where, "lines": [[d] for d in dims] if totals else [], "partition": False, "interval": stats.WILSON_METHOD}
+    return apply_disclosure(out, attrs, disclosure=disclosure, profile=profile, threshold=threshold)
+
+
+def overdue(
+    as_of: dt.date | str | None = None,
+    *,
+    where: Mapping[str, Any] | None = None,
+    include_not_accepted: bool = False,
+    year_basis: str = "completed",
+    db: str | Path | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+    disclosure: Disclosure = "restricted",
+) -> pd.DataFrame:
+    """Recommendations whose due date is before `as_of` (default today) and that are not completed.
+
+    Not-accepted recommendations are left out unless include_not_accepted: nobody is working to their date.
+    Restricted: one row per recommendation, with its text. Oldest due first.
+    """
+    _refuse_public("overdue", disclosure)
+    day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else (as_of or dt.date.today())
+    statuses = ["completed"] + ([] if include_not_accepted else ["not_accepted"])
+    with _connection(db, con) as c:
+        plan = _scope_plan(c, "patterns", dict(where or {}), year_basis, DEFAULT_TAXONOMY_VERSION)
+        scope_sql, sp = _scope(plan)
+        out = c.execute(
+            f"""{scope_sql}
+                SELECT rec.review_id, rec.rec_id, rec.kind, rec.level, rec.status, rec.due,
+                       date_diff('day', rec.due, CAST(? AS DATE)) AS days_overdue, rec.agency, rec.lead_role, rec.text,
+                       s.area_code, s.region, s.year
+                FROM scope AS s JOIN recommendations AS rec ON rec.review_id = s.review_id
+                WHERE rec.due IS NOT NULL AND rec.due < CAST(? AS DATE) AND rec.status NOT IN ({_placeholders(len(statuses))})
+                ORDER BY rec.due, rec.review_id, rec.rec_no""",
+            sp + [day, day, *statuses],
+        ).df()
+    out.attrs.update({"table": "overdue", "as_of": day.isoformat(), "unit": "recommendation", "disclosure": "restricted",
+                      "note": _restricted_note()})
+    return out
+
+
+def unaddressed_patterns(
+    *,
+    level: int | None = None,
+    where: Mapping[str, Any] | None = None,
+    detail: bool = False,
+    year_basis: str = "completed",
+    db: str | Path | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+    disclosure: Disclosure = "restricted",
+    profile: str = "dfe",
+    threshold: int | None = None,
+    version: str = DEFAULT_TAXONOMY_VERSION,
+) -> pd.DataFrame:
+    """Patterns found in reviews that no recommendation of the same review addresses.
+
+    Per code (rolled up): count = reviews with an unaddressed finding of the code, denominator = reviews
+    with the code. A recommendation addresses a finding when it lists the finding's code or an ancestor
+    (mart_unaddressed_findings). `detail=True` lists the findings instead (restricted only).
+    `where` may include direction='unsafe' to leave constructive patterns out.
+    """
+    where = dict(where or {})
+    with _connection(db, con) as c:
+        plan = _scope_plan(c, "patterns", where, year_basis, version, level=level)
+        scope_sql, sp = _scope(plan)
+        dirs = [v for d, v in plan.where if d.name == "direction"]
+        dfilter = f" AND u.direction IN ({_placeholders(len(dirs[0]))})" if dirs else ""
+        dparams = list(dirs[0]) if dirs else []
+        if detail:
+            _refuse_public("unaddressed_patterns(detail=True)", disclosure)
+            out = c.execute(
+                f"""{scope_sql}
+                    SELECT u.review_id, u.finding_no, u.code, t.label, u.direction, u.priority, u.finding, s.year, s.area_code, s.region
+                    FROM scope AS s JOIN mart_unaddressed_findings AS u ON u.review_id = s.review_id
+                    LEFT JOIN taxonomy AS t ON t.frame = 'patterns' AND t.version = ? AND t.code = u.code
+                    WHERE TRUE {dfilter}
+                    ORDER BY u.review_id, u.finding_no""",
+                sp + [version, *dparams],
+            ).df()
+            out.attrs.update({"table": "unaddressed_findings", "unit": "finding", "disclosure": "restricted", "note": _restricted_note()})
+            return out
+        codes = _codes(c, FRAMES["patterns"], level, version)
+        counts = c.execute(
+            f"""{scope_sql},
+                found AS (SELECT DISTINCT a.ancestor AS code, pf.review_id
+                          FROM scope AS s JOIN pattern_findings AS pf ON pf.review_id = s.review_id
+                          JOIN reviews AS r ON r.review_id = pf.review_id
+                          JOIN code_ancestors AS a ON a.version = r.taxonomy_version AND a.frame = 'patterns' AND a.code = pf.code
+                          WHERE TRUE {dfilter.replace('u.', 'pf.')}),
+                open AS (SELECT DISTINCT a.ancestor AS code, u.review_id
+                          FROM scope AS s JOIN mart_unaddressed_findings AS u ON u.review_id = s.review_id
+                          JOIN reviews AS r ON r.review_id = u.review_id
+                          JOIN code_ancestors AS a ON a.version = r.taxonomy_version AND a.frame = 'patterns' AND a.code = u.code
+                          WHERE TRUE {dfilter})
+                SELECT f.code, count(DISTINCT o.review_id) AS count, count(DISTINCT f.review_id) AS denominator
+                FROM found AS f LEFT JOIN open AS o ON o.code = f.code AND o.review_id = f.review_id
+                GROUP BY f.code""",
+            sp + dparams + dparams,
+        ).df()
+    out = codes[["code", "label"]].merge(counts, on="code", how="left")
+    out["count"] = out["count"].fillna(0).astype("int64")
+    out["denominator"] = out["denominator"].fillna(0).astype("int64")
+    out = _with_rates(out)
+    attrs = {"table": "unaddressed_patterns", "unit": "review", "unit_label": "reviews", "level": level, "where": where,
+             "description": "count: reviews with a finding of the code that no recommendation of the review addresses; "
+                            "denominator: reviews with the code.", "lines": [], "partition": False, "interval": stats.WILSON_METHOD}
+    return apply_disclosure(out, attrs, disclosure=disclosure, profile=profile, threshold=threshold)

@@ -1,0 +1,74 @@
+"""Table shaping shared by the tabulations: percent and Wilson interval columns, Fisher columns, and
+the deterministic row order (frame order, then each dimension's vocabulary order, totals last).
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from lt_workbench.analysis import stats
+from lt_workbench.analysis.vocab import _TOTAL, Dim, _sort_keys
+
+__all__: list[str] = []
+
+
+def _ordered(df: pd.DataFrame, con: duckdb.DuckDBPyConnection, code_order: Mapping[str, int], dims: Sequence[Dim], version: str) -> pd.DataFrame:
+    """Deterministic order: code as listed in the frame, then each dimension in its vocabulary (or natural) order, totals last."""
+    keys = pd.DataFrame(index=df.index)
+    keys["_code"] = df["code"].map(code_order)
+    cols = ["_code"]
+    for d in dims:
+        order = _sort_keys(con, d, version)
+        col = df[d.name]
+        is_total = col.astype(object) == _TOTAL
+        keys[f"_t_{d.name}"] = is_total.astype(int)
+        if order:
+            keys[f"_k_{d.name}"] = col.map(order).fillna(10**6)
+            keys[f"_s_{d.name}"] = col.astype(str)
+            cols += [f"_t_{d.name}", f"_k_{d.name}", f"_s_{d.name}"]
+        elif d.kind == "int":
+            keys[f"_k_{d.name}"] = pd.to_numeric(col.where(~is_total), errors="coerce").fillna(10**9)
+            cols += [f"_t_{d.name}", f"_k_{d.name}"]
+        else:
+            keys[f"_s_{d.name}"] = col.astype(str)
+            cols += [f"_t_{d.name}", f"_s_{d.name}"]
+    order_idx = keys.sort_values(cols, kind="mergesort").index
+    return df.loc[order_idx].reset_index(drop=True)
+
+
+def _with_rates(df: pd.DataFrame) -> pd.DataFrame:
+    """percent and Wilson 95% interval on the 0-100 scale; NaN where the denominator is 0."""
+    count = df["count"].to_numpy(dtype=float)
+    den = df["denominator"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        df["percent"] = np.where(den > 0, 100.0 * count / np.where(den > 0, den, 1), np.nan)
+    lo, hi = stats.wilson_interval(count, den)
+    df["ci_low"] = 100.0 * lo
+    df["ci_high"] = 100.0 * hi
+    return df
+
+
+def _pct(count: pd.Series, den: pd.Series | int) -> pd.Series:
+    d = pd.Series(den, index=count.index) if not isinstance(den, pd.Series) else den
+    return (100.0 * count / d.where(d > 0)).astype(float)
+
+
+def _fisher_columns(out: pd.DataFrame, a: pd.Series, n1: pd.Series, b: pd.Series, n2: pd.Series, or_kind: str) -> None:
+    """Odds ratio, interval and Fisher p of `a` of `n1` against `b` of `n2`, row by row, into `out`.
+
+    Rows with an empty side or nothing counted on either side are not tested (NaN).
+    """
+    a, n1, b, n2 = (np.asarray(v, dtype=np.int64) for v in (a, n1, b, n2))
+    testable = (n1 > 0) & (n2 > 0) & (a + b > 0)
+    cols = {"odds_ratio": "odds_ratio", "or_ci_low": "ci_low", "or_ci_high": "ci_high", "p_value": "p_value"}
+    values = {k: np.full(len(a), np.nan) for k in cols}
+    if testable.any():
+        res = stats.fisher_many(a[testable], (n1 - a)[testable], b[testable], (n2 - b)[testable], or_kind)  # type: ignore[arg-type]
+        for k, r in cols.items():
+            values[k][testable] = res[r]
+    for k in cols:
+        out[k] = values[k]

@@ -1,0 +1,309 @@
+"""The vocabulary of tabulation: countable frames, by/where dimensions, their values and labels.
+
+Identifiers that reach SQL come only from the whitelists here (FRAMES, DIMENSIONS, UNITS, YEAR_BASES);
+filter values are checked against the taxonomy and always bound as parameters.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any, Literal, Sequence
+
+import duckdb
+import pandas as pd
+
+from lt_workbench.config import DEFAULT_TAXONOMY_VERSION
+from lt_workbench.exceptions import TabulationError
+
+__all__ = ["Unit", "Disclosure", "UNITS", "UNIT_LABELS", "YEAR_BASES", "FRAMES", "FRAME_ALIASES", "DIMENSIONS", "SERIES_BREAKS", "PERFORMANCE_CAVEAT", "FrameSpec", "Dim", "frame_spec", "dimensions", "parse_where"]
+
+
+Unit = Literal["review", "child", "episode", "coding", "area"]
+
+
+Disclosure = Literal["restricted", "public"]
+
+
+UNITS: tuple[str, ...] = ("review", "child", "episode", "coding", "area")
+
+
+UNIT_LABELS = {"review": "reviews", "child": "children", "episode": "key practice episodes", "coding": "codings", "area": "areas"}
+
+
+# year_basis -> column of stg_reviews (whitelist: the only year columns that reach SQL).
+YEAR_BASES = {"completed": "year_completed", "commissioned": "year_commissioned", "published": "year_published"}
+
+
+SERIES_BREAKS: tuple[dict[str, Any], ...] = (
+    {
+        "from_year": 2018,
+        "to_year": 2019,
+        "note": "Serious case reviews (SCR) gave way to local child safeguarding practice reviews (CSPR) in England "
+        "in 2018-19 (Working Together 2018): thresholds and numbers of reviews changed, so counts either side of "
+        "the break are not directly comparable.",
+    },
+)
+
+
+PERFORMANCE_CAVEAT = (
+    "Counts of reviews are not a performance measure: how many reviews an area commissions depends on its size, "
+    "its thresholds and its learning culture, not on how safe its children are. Compare with care; never rank."
+)
+
+
+@dataclass(frozen=True)
+class FrameSpec:
+    """A countable frame: where its codes live and how they count.
+
+    native: grain of the codes (review, child or episode); sources: derived tables holding it
+    (review_codes, child_codes, episode_codes, coding_codes); single_per: units at which each unit has
+    exactly one code (so codes partition the denominator); recorded: SQL condition on the review (alias r)
+    for 'recorded at all' — reviews failing it leave the denominator; qualifier: the coding attribute
+    kept beside each code (direction or influence).
+    """
+
+    name: str
+    cli: str
+    native: str
+    sources: tuple[str, ...]
+    hierarchical: bool = False
+    single_per: tuple[str, ...] = ()
+    recorded: str | None = None
+    qualifier: str | None = None
+
+
+_REVIEW_SINGLE = ("review", "child", "episode")
+
+
+FRAMES: dict[str, FrameSpec] = {
+    f.name: f
+    for f in (
+        FrameSpec("patterns", "patterns", "review", ("review", "episode", "coding"), True, qualifier="direction"),
+        FrameSpec("factors", "factors", "review", ("review", "episode", "coding"), True, qualifier="influence"),
+        FrameSpec("practice_points", "practice-points", "review", ("review", "coding"), True),
+        FrameSpec("family_factor", "family-factors", "review", ("review",), recorded="r.family_factors_recorded"),
+        FrameSpec("agency", "agencies", "review", ("review", "episode")),
+        FrameSpec("review_type", "review-type", "review", ("review",), single_per=_REVIEW_SINGLE),
+        FrameSpec("method", "method", "review", ("review",), single_per=_REVIEW_SINGLE),
+        FrameSpec("trigger_reason", "trigger", "review", ("review",), single_per=_REVIEW_SINGLE),
+        FrameSpec("region", "region", "review", ("review",), single_per=_REVIEW_SINGLE),
+        FrameSpec("nation", "nation", "review", ("review",), single_per=_REVIEW_SINGLE),
+        FrameSpec("intervention_level", "intervention-level", "review", ("review",), single_per=_REVIEW_SINGLE,
+                  recorded="r.intervention_level IS NOT NULL"),
+        FrameSpec("quality_grade", "quality-grade", "review", ("review",), single_per=_REVIEW_SINGLE,
+                  recorded="r.quality_grade IS NOT NULL"),
+        FrameSpec("age_band", "age-band", "child", ("child",), single_per=("child",)),
+        FrameSpec("sex", "sex", "child", ("child",), single_per=("child",)),
+        FrameSpec("outcome", "outcome", "child", ("child",), single_per=("child",)),
+        FrameSpec("harm_type", "harm-types", "child", ("child",)),
+        FrameSpec("practice", "practice", "episode", ("episode",), single_per=("episode",)),
+        FrameSpec("recommendation_kind", "recommendation-kind", "review", ("review", "coding"), single_per=("coding",)),
+        FrameSpec("recommendation_level", "recommendation-level", "review", ("review", "coding"), single_per=("coding",)),
+        FrameSpec("recommendation_status", "recommendation-status", "review", ("review", "coding"), single_per=("coding",)),
+    )
+}
+
+
+# CLI and friendly names -> taxonomy frame.
+FRAME_ALIASES: dict[str, str] = {
+    **{f.cli: f.name for f in FRAMES.values()},
+    **{f.name: f.name for f in FRAMES.values()},
+    "family-factor": "family_factor", "family_factors": "family_factor", "agencies": "agency",
+    "harm-type": "harm_type", "harm_types": "harm_type", "trigger": "trigger_reason", "trigger-reason": "trigger_reason",
+    "practice-judgement": "practice", "pattern": "patterns", "factor": "factors", "practice-point": "practice_points",
+}
+
+
+@dataclass(frozen=True)
+class Dim:
+    """A dimension tabulations can group by (`by`) or filter on (`where`).
+
+    level: review, child, harm (a child's harm types), episode, coding (an attribute of one coding of
+    `applies_to` frames) or review_set (where-only: reviews having a code). column: the SQL expression
+    (aliases r, c, h, e, m). vocabulary: the taxonomy frame that checks values and orders them.
+    single_per: units for which each unit has exactly one value (so the dimension's rows add up).
+    """
+
+    name: str
+    level: str
+    column: str
+    vocabulary: str | None = None
+    applies_to: tuple[str, ...] = ()
+    single_per: tuple[str, ...] = ()
+    by: bool = True
+    kind: str = "str"
+    doc: str = ""
+
+
+_ALL_UNITS_BUT_AREA = ("review", "child", "episode", "coding")
+
+
+# The one whitelist of `by` and `where` vocabulary. Identifiers in SQL come only from here.
+DIMENSIONS: dict[str, Dim] = {
+    d.name: d
+    for d in (
+        Dim("year", "review", "r.year", single_per=_ALL_UNITS_BUT_AREA, kind="int",
+            doc="year of completion (or commissioned/published: year_basis)"),
+        Dim("period", "review", "r.period", single_per=_ALL_UNITS_BUT_AREA, doc="period bins of the year (periods=)"),
+        Dim("series", "review", "r.series", single_per=_ALL_UNITS_BUT_AREA, doc="SCR, CSPR or other (statutory regime)"),
+        Dim("area", "review", "r.area_code", single_per=(*_ALL_UNITS_BUT_AREA, "area"), doc="area code (restricted: never public)"),
+        Dim("region", "review", "r.region", "region", single_per=(*_ALL_UNITS_BUT_AREA, "area")),
+        Dim("nation", "review", "r.nation", "nation", single_per=(*_ALL_UNITS_BUT_AREA, "area")),
+        Dim("review_type", "review", "r.review_type", "review_type", single_per=_ALL_UNITS_BUT_AREA),
+        Dim("method", "review", "r.method", "method", single_per=_ALL_UNITS_BUT_AREA),
+        Dim("trigger", "review", "r.trigger_reason", "trigger_reason", single_per=_ALL_UNITS_BUT_AREA),
+        Dim("intervention_level", "review", "r.intervention_level", "intervention_level", single_per=_ALL_UNITS_BUT_AREA),
+        Dim("quality_grade", "review", "r.quality_grade", "quality_grade", single_per=_ALL_UNITS_BUT_AREA),
+        Dim("age_band", "child", "c.age_band", "age_band", single_per=("child",), doc="child's age band"),
+        Dim("sex", "child", "c.sex", "sex", single_per=("child",)),
+        Dim("outcome", "child", "c.outcome", "outcome", single_per=("child",)),
+        Dim("harm_type", "harm", "h.code", "harm_type", doc="harm type (a child may have several)"),
+        Dim("practice", "episode", "e.practice", "practice", single_per=("episode",), doc="episode practice judgement"),
+        Dim("direction", "coding", "m.qualifier", "direction", applies_to=("patterns",), single_per=("coding",),
+            doc="pattern direction: constructive or unsafe"),
+        Dim("influence", "coding", "m.qualifier", "influence", applies_to=("factors",), single_per=("coding",),
+            doc="factor influence: supporting or hindering"),
+        Dim("factor_level", "coding", "m.root", None, applies_to=("factors",), single_per=("coding",),
+            doc="factor level: FL front-line, LS local strategic, NG national"),
+        Dim("pattern", "review_set", "patterns", "patterns", by=False, doc="reviews with this pattern (rolled up)"),
+        Dim("factor", "review_set", "factors", "factors", by=False, doc="reviews with this factor (rolled up)"),
+        Dim("family_factor", "review_set", "family_factor", "family_factor", by=False, doc="reviews recording this family factor"),
+        Dim("agency", "review_set", "agency", "agency", by=False, doc="reviews involving this agency"),
+    )
+}
+
+
+_DIM_ALIASES = {"trigger_reason": "trigger", "factor-level": "factor_level", "area_code": "area"}
+
+
+_FACTOR_LEVELS = ("FL", "LS", "NG")
+
+
+_TOTAL = "All"
+
+
+def dimensions() -> pd.DataFrame:
+    """The by/where vocabulary as a table (for help text and documentation)."""
+    return pd.DataFrame(
+        [{"dimension": d.name, "level": d.level, "by": d.by, "values": d.vocabulary or d.kind, "applies_to": ",".join(d.applies_to), "about": d.doc}
+         for d in DIMENSIONS.values()]
+    )
+
+
+def frame_spec(frame: str) -> FrameSpec:
+    """Resolve a frame name (taxonomy or CLI spelling) to its spec, or say what exists."""
+    key = FRAME_ALIASES.get(frame) or FRAME_ALIASES.get(str(frame).replace("_", "-"))
+    if key is None:
+        close = difflib.get_close_matches(str(frame), sorted(FRAME_ALIASES), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise TabulationError(f"unknown frame {frame!r}{hint}: frames are {', '.join(f.cli for f in FRAMES.values())}")
+    return FRAMES[key]
+
+
+def _dim(name: str) -> Dim:
+    key = str(name).replace("-", "_")
+    key = _DIM_ALIASES.get(key, key)
+    if key not in DIMENSIONS:
+        close = difflib.get_close_matches(key, sorted(DIMENSIONS), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise TabulationError(f"unknown dimension {name!r}{hint}: dimensions are {', '.join(DIMENSIONS)}")
+    return DIMENSIONS[key]
+
+
+def _values(dim: Dim, raw: Any, version: str) -> list[Any]:
+    """Normalise a where value (scalar, list, range, 'a,b' or 'Y1..Y2') and check it against the vocabulary."""
+    if isinstance(raw, range):
+        vals: list[Any] = list(raw)
+    elif isinstance(raw, (list, tuple, set, frozenset)):
+        vals = sorted(raw, key=str) if isinstance(raw, (set, frozenset)) else list(raw)
+    elif isinstance(raw, str) and dim.kind == "int" and ".." in raw:
+        lo, _, hi = raw.partition("..")
+        try:
+            vals = list(range(int(lo), int(hi) + 1))
+        except ValueError:
+            raise TabulationError(f"where {dim.name}={raw!r}: a range is written FIRST..LAST, e.g. 2015..2019") from None
+        if not vals:
+            raise TabulationError(f"where {dim.name}={raw!r}: the range runs backwards; write FIRST..LAST, e.g. {hi.strip()}..{lo.strip()}")
+    elif isinstance(raw, str) and "," in raw:
+        vals = [v.strip() for v in raw.split(",") if v.strip()]
+    else:
+        vals = [raw]
+    if not vals:
+        raise TabulationError(f"where {dim.name}: no values given")
+    if dim.kind == "int":
+        try:
+            return [int(v) for v in vals]
+        except (TypeError, ValueError):
+            raise TabulationError(f"where {dim.name}={raw!r}: {dim.name} takes whole numbers (e.g. 2019 or 2015..2019)") from None
+    out = [str(v) for v in vals]
+    allowed: set[str] | None = None
+    if dim.vocabulary:
+        from lt_workbench.model.frames import codes
+
+        allowed = set(codes(dim.vocabulary, version))
+    elif dim.name == "factor_level":
+        allowed = set(_FACTOR_LEVELS)
+    elif dim.name == "series":
+        allowed = {"SCR", "CSPR", "other"}
+    if allowed is not None:
+        for v in out:
+            if v not in allowed:
+                close = difflib.get_close_matches(v, sorted(allowed), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise TabulationError(
+                    f"where {dim.name}={v!r} is not a known value{hint}; values are {', '.join(sorted(allowed)[:40])}"
+                )
+    return out
+
+
+def _codes(con: duckdb.DuckDBPyConnection, spec: FrameSpec, level: int | None, version: str) -> pd.DataFrame:
+    sql = """
+        SELECT t.code, t.label, t.depth, t.sort_key, a.root
+        FROM taxonomy AS t
+        JOIN code_ancestors AS a ON a.version = t.version AND a.frame = t.frame AND a.code = t.code AND a.ancestor = t.code
+        WHERE t.frame = ? AND t.version = ? AND (? IS NULL OR t.depth = ?)
+        ORDER BY t.sort_key
+    """
+    out = con.execute(sql, [spec.name, version, level, level]).df()
+    if out.empty:
+        raise TabulationError(f"frame {spec.cli!r} has no codes in taxonomy {version!r}" + (f" at level {level}" if level else ""))
+    return out
+
+
+def _sort_keys(con: duckdb.DuckDBPyConnection, dim: Dim, version: str) -> dict[Any, int]:
+    if dim.vocabulary:
+        rows = con.execute("SELECT code, sort_key FROM taxonomy WHERE frame = ? AND version = ?", [dim.vocabulary, version]).fetchall()
+        return dict(rows)
+    if dim.name == "factor_level":
+        return {c: i for i, c in enumerate(_FACTOR_LEVELS)}
+    return {}
+
+
+def _vocab_codes(d: Dim) -> list[str]:
+    from lt_workbench.model.frames import taxonomy_frame
+
+    t = taxonomy_frame(DEFAULT_TAXONOMY_VERSION)
+    return list(t.loc[t["frame"] == d.vocabulary, "code"])
+
+
+def _labels(con: duckdb.DuckDBPyConnection, frame: str, version: str) -> dict[str, str]:
+    return dict(con.execute("SELECT code, label FROM taxonomy WHERE frame = ? AND version = ?", [frame, version]).fetchall())
+
+
+def _order(con: duckdb.DuckDBPyConnection, frame: str, version: str) -> dict[str, int]:
+    return dict(con.execute("SELECT code, sort_key FROM taxonomy WHERE frame = ? AND version = ?", [frame, version]).fetchall())
+
+
+def parse_where(items: Sequence[str]) -> dict[str, str]:
+    """CLI `--where DIM=VALUE` items -> a where mapping (values keep their 'a,b' and 'Y1..Y2' forms)."""
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise TabulationError(f"--where {item!r}: write DIMENSION=VALUE, e.g. --where region=london or --where year=2015..2019")
+        key = _dim(name.strip()).name
+        if key in out:
+            raise TabulationError(f"--where {key} given twice: list several values as {key}=a,b")
+        out[key] = value.strip()
+    return out
