@@ -159,3 +159,4 @@ from lt_workbench.cli import tabulation  # noqa: E402,F401
 from lt_workbench.cli import reports  # noqa: E402,F401
 from lt_workbench.cli import synth  # noqa: E402,F401
 from lt_workbench.cli import qda  # noqa: E402,F401
+from lt_workbench.cli import office  # noqa: E402,F401

@@ -1,0 +1,81 @@
+"""`lt-workbench template xlsx`, `import xlsx`, `import docx`, `export tables`, `export release`: office files in and out.
+
+Registered on the one `app` of cli/main.py; the importers join the `import` group of cli/qda.py.
+Exit codes: 0 done; 1 some input rejected (the rest written); 2 usage or fatal error (nothing written).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from lt_workbench import config
+from lt_workbench.cli.main import app
+from lt_workbench.cli.qda import import_app
+
+__all__ = ["template_app", "export_app", "template_xlsx", "import_xlsx"]
+
+template_app = typer.Typer(help="Blank coding workbooks to fill in.", no_args_is_help=True)
+export_app = typer.Typer(help="Results out: every table as Parquet, or a public release in the official-statistics CSV standard.",
+                         no_args_is_help=True)
+app.add_typer(template_app, name="template")
+app.add_typer(export_app, name="export")
+
+DbOpt = Annotated[
+    Optional[Path],
+    typer.Option("--db", help=f"DuckDB file (default {config.DEFAULT_DB}, or $LT_WORKBENCH_DB).", show_default=False),
+]
+OutDir = Annotated[Path, typer.Option("--out", help="Folder to write one <review_id>.json per review into.")]
+LoadOpt = Annotated[bool, typer.Option("--load", help="Also load the written reviews into the database (as `load`).")]
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+@template_app.command("xlsx")
+def template_xlsx(
+    out: Annotated[Path, typer.Option("--out", help="Workbook to write (.xlsx).")] = Path("coding.xlsx"),
+    taxonomy: Annotated[str, typer.Option("--taxonomy", help="Taxonomy version of the drop-down lists.")] = config.DEFAULT_TAXONOMY_VERSION,
+) -> None:
+    """Write the Excel coding workbook: Review, Children, Episodes, Factors, Patterns, Recommendations, Codes, README."""
+    from lt_workbench.ingest.xlsx import write_template
+
+    path = write_template(out, taxonomy)
+    typer.echo(f"wrote {path}: fill in one row per review on Review (and its rows on the other sheets), then "
+               f"`lt-workbench import xlsx {path.name} --out reviews/`")
+
+
+def _finish(result: Any, out: Path, load: bool, db: Optional[Path]) -> None:
+    for note in result.notes:
+        _err(f"note: {note}")
+    for problem in result.problems:
+        _err(f"error: {problem}")
+    typer.echo(f"{result.summary()} to {out}")
+    code = result.exit_code
+    if load and result.written:
+        from lt_workbench.model.load import load as run_load
+
+        loaded = run_load([str(p) for p in result.written], db)
+        for c in loaded.rejected:
+            for p in c.problems:
+                _err(f"error: {p}")
+        typer.echo(loaded.summary())
+        code = max(code, loaded.exit_code)
+    raise typer.Exit(code)
+
+
+@import_app.command("xlsx")
+def import_xlsx(
+    files: Annotated[list[Path], typer.Argument(help="Filled coding workbooks (.xlsx), as written by `template xlsx`.")],
+    out: OutDir,
+    load: LoadOpt = False,
+    taxonomy: Annotated[str, typer.Option("--taxonomy", help="Taxonomy version of the codes.")] = config.DEFAULT_TAXONOMY_VERSION,
+    db: DbOpt = None,
+) -> None:
+    """One lt-review/1 document per review of each workbook; problems as FILE: Sheet!Cell, other reviews still written."""
+    from lt_workbench.ingest.xlsx import import_workbooks
+
+    _finish(import_workbooks(files, out, taxonomy), out, load, db)
