@@ -20,13 +20,25 @@ from __future__ import annotations
 import html
 import math
 import re
-import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+
+from lt_workbench.present.fmt import (
+    HIDDEN as _HIDDEN,
+    interval_text,
+    is_hidden,
+    number,
+    percent_text,
+    short_label,
+    wrap_label,
+    year_span,
+)
+from lt_workbench.present.fmt import as_number as _num
+from lt_workbench.present.fmt import plain as _plain
 
 __all__ = [
     "FONT",
@@ -68,8 +80,6 @@ STATUS_COLOURS = {
     "overdue": "#D55E00",
     "not_accepted": "#999999",
 }
-_HIDDEN = ("c",)
-_NOT_SHOWN = ("c", "z", ":")
 
 REPORT_CSS = """
 <style>
@@ -178,110 +188,6 @@ def show_text(markdown: str) -> None:
     from IPython.display import Markdown, display
 
     display(Markdown(markdown))
-
-
-# --------------------------------------------------------------------------------------------
-# Values and labels
-
-
-def is_hidden(value: Any) -> bool:
-    """True for a GSS symbol (c suppressed, z not applicable, : not available) or a missing value."""
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return value in _NOT_SHOWN
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def _num(value: Any) -> float | None:
-    """A plottable number, or None for hidden and missing values."""
-    if is_hidden(value):
-        return None
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return None
-    return out if math.isfinite(out) else None
-
-
-def _plain(value: Any) -> Any:
-    """JSON-friendly Python value: ints stay ints, symbols stay strings, NaN becomes None."""
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if not math.isfinite(f):
-        return None
-    return int(f) if f.is_integer() and not isinstance(value, (float, np.floating)) else f
-
-
-def number(value: Any) -> str:
-    """A count as text: 1,234; symbols as they are."""
-    if isinstance(value, str):
-        return value
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return ":"
-    try:
-        return f"{int(value):,}"
-    except (TypeError, ValueError):
-        return str(value)
-
-
-def percent_text(value: Any, decimals: int = 1) -> str:
-    """23.9% ; symbols as they are."""
-    v = _num(value)
-    if v is None:
-        return value if isinstance(value, str) and value else ":"
-    return f"{v:.{decimals}f}%"
-
-
-def interval_text(low: Any, high: Any) -> str:
-    """'19.4–29.0%' or the symbol of a hidden interval."""
-    lo, hi = _num(low), _num(high)
-    if lo is None or hi is None:
-        for v in (low, high):
-            if isinstance(v, str) and v:
-                return v
-        return ":"
-    return f"{lo:.1f}–{hi:.1f}%"
-
-
-def short_label(code: str, label: str | None, width: int = 48) -> str:
-    """'P2.1 Resource–demand mismatch', shortened with an ellipsis for axes; the full label goes in hovers."""
-    text = f"{code} {label}" if label and label != code else str(code)
-    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
-
-
-def wrap_label(text: str, width: int = 34, lines: int = 2) -> str:
-    """Wrap an axis label onto at most `lines` lines (plotly breaks lines with <br>)."""
-    parts = textwrap.wrap(str(text), width) or [""]
-    if len(parts) > lines:
-        parts = parts[:lines]
-        parts[-1] = parts[-1][: width - 1].rstrip() + "…"
-    return "<br>".join(html.escape(p) for p in parts)
-
-
-def year_span(value: Any) -> tuple[int, int] | None:
-    """(first, last) year of a year ('2019'), a period ('2017-2019', '2017–2019') or an open period ('2023 onwards')."""
-    text = str(value)
-    m = re.fullmatch(r"(\d{4})\s*[-–]\s*(\d{4})", text)
-    if m:
-        return int(m.group(1)), int(m.group(2))
-    m = re.fullmatch(r"(\d{4})( onwards)?", text)
-    if m:
-        return int(m.group(1)), (9999 if m.group(2) else int(m.group(1)))
-    return None
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,0 +1,110 @@
+"""The explorer's Evidence panel: what reviewers wrote behind the number clicked (restricted mode only).
+
+Why a part of its own: a click names a cell (a code; a code in one year; a code with a companion
+code); this part turns that into the `where` of the cell, asks the analysis API for the evidence
+and shows it. Public mode says why nothing is shown: evidence is free text about children.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as widgets
+import pandas as pd
+
+from lt_workbench.analysis import tabulate as tab
+from lt_workbench.explorer import panels
+from lt_workbench.explorer.views import EvidenceTarget
+from lt_workbench.model.frames import labels as frame_labels
+
+if TYPE_CHECKING:
+    from lt_workbench.explorer.explorer import Explorer
+
+__all__ = ["EvidenceSection", "code_from_axis"]
+
+_HINT = ("<div class='ltw-note'>Click a bar or a heat-map cell to see the findings and episodes behind that number "
+         "(restricted mode).</div>")
+_STALE = ("<div class='ltw-note'>Filters changed. Click a bar or a heat-map cell to see the findings and episodes "
+          "behind that number.</div>")
+
+
+def code_from_axis(label: Any) -> str | None:
+    """The code of an axis label ("Words · P2.1", or a bare code)."""
+    text = str(label).strip()
+    if " · " in text:
+        return text.rsplit(" · ", 1)[-1]
+    return text or None
+
+
+class EvidenceSection:
+    """The evidence HTML, what was last clicked and the evidence table behind it."""
+
+    def __init__(self, ex: Explorer) -> None:
+        self.ex = ex
+        self.html = widgets.HTML()
+        self.target: EvidenceTarget | None = None
+        self.table: pd.DataFrame | None = None
+
+    def box(self) -> widgets.Widget:
+        """The panel as laid out beside (or below) the figures."""
+        box = widgets.VBox([widgets.HTML("<h3>Evidence</h3>"), self.html],
+                           layout=widgets.Layout(flex="2 1 0%", min_width="300px"))
+        box.add_class("ltw-evidence")
+        return box
+
+    def hint(self) -> None:
+        """Say how to open evidence (nothing clicked yet)."""
+        self.html.value = _HINT
+
+    def clear(self) -> None:
+        """Filters changed: the old evidence no longer matches the figures."""
+        if self.target is not None:
+            self.html.value = _STALE
+        self.target = None
+        self.table = None
+
+    def where(self, target: EvidenceTarget) -> dict[str, Any]:
+        """The `where` of the clicked cell: the current filters, narrowed to its year or companion pattern."""
+        s = self.ex._snap
+        where = dict(s.where) if s else {}
+        if target.year is not None:
+            where["year"] = target.year
+        if target.with_code is not None:
+            where["pattern"] = target.with_code
+        return where
+
+    def open(self, code: str, year: int | None, with_code: str | None) -> None:
+        """Show the evidence behind a cell (restricted), or why it is not shown (public)."""
+        ex, s = self.ex, self.ex._snap
+        if s is None:
+            return
+        target = EvidenceTarget(code, year, with_code)
+        self.target = target
+        version = ex.version
+        labels = frame_labels(s.frame, version)
+        what = f"<b>{html.escape(labels.get(code, code))}</b> ({html.escape(code)})"
+        if with_code:
+            what += (f" with <b>{html.escape(frame_labels('patterns', version).get(with_code, with_code))}</b>"
+                     f" ({html.escape(with_code)})")
+        if year is not None:
+            what += f" in {year}"
+        ex.charts.highlight(code, ex.bar_codes, ex.codes)
+        if s.disclosure != "restricted":
+            self.table = None
+            ex.table.set_views(evidence=False)
+            self.html.value = (
+                f"<div class='ltw-status ltw-empty'>You chose {what}.<br><b>Evidence is not shown in public mode.</b> "
+                "It is what reviewers wrote about individual children and families (free text), which never appears "
+                "in public output. Inside the secure environment, switch <i>Disclosure</i> to <b>Restricted</b> and "
+                "click again.</div>")
+            return
+        table = tab.evidence(code, frame=s.frame, where=self.where(target), con=ex.con, version=version)
+        self.table = table
+        ex.table.set_views(evidence=True)
+        self.html.value = panels.evidence_panel(table, what, s, target, version)
+
+    def failed(self, e: BaseException) -> None:
+        """Show why the evidence could not be opened (in the panel, not only in the kernel log)."""
+        self.html.value = (f"<div class='ltw-status ltw-error'><b>Could not open the evidence</b>: "
+                           f"{html.escape(str(e))}</div>")

@@ -1,0 +1,321 @@
+"""`Explorer`: filters, linked figures, a table and the evidence behind any number, in one widget.
+
+Orchestration only. Every number comes from the analysis API (`lt_workbench.analysis.tabulate`, the
+same functions as the CLI); the filters are `filters.FilterPanel`, the figures `views.Charts`, the
+HTML `panels`, the downloads `download`, and when work runs is `scheduler.Scheduler`'s business.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+from pathlib import Path
+from typing import Any, Callable
+
+import duckdb
+import ipywidgets as widgets
+import pandas as pd
+
+from lt_workbench.analysis import tabulate as tab
+from lt_workbench.config import DEFAULT_DB, DEFAULT_TAXONOMY_VERSION
+from lt_workbench.explorer import panels
+from lt_workbench.explorer.evidence import EvidenceSection, code_from_axis
+from lt_workbench.explorer.filters import FilterPanel, PatternPicker
+from lt_workbench.explorer.scheduler import Scheduler, running_loop
+from lt_workbench.explorer.table import TableSection
+from lt_workbench.explorer.views import Charts, EvidenceTarget, Snapshot
+from lt_workbench.model.db import connect
+
+__all__ = ["Explorer", "EvidenceTarget"]
+
+
+class Explorer(widgets.VBox):
+    """Filters, linked figures, a recurrence table and the evidence behind any number, in one widget.
+
+    Why: "which patterns recur most in the North West since 2015, and what happened in those
+    episodes?" should be a few clicks, not a script. The numbers are the analysis API's; public mode
+    shows them through disclosure control and never shows what reviewers wrote.
+
+    `Explorer(db=None)` opens the default database read-only (close() releases it). `debounce` is the
+    pause, in seconds, after a change before recomputing; 0 recomputes at once.
+    """
+
+    def __init__(
+        self,
+        db: str | Path | None = None,
+        *,
+        con: duckdb.DuckDBPyConnection | None = None,
+        disclosure: str = "public",
+        profile: str = "dfe",
+        threshold: int | None = None,
+        frame: str = "patterns",
+        level: int = 2,
+        unit: str = "review",
+        top: int = 15,
+        debounce: float = 0.25,
+        version: str = DEFAULT_TAXONOMY_VERSION,
+    ) -> None:
+        self.db_path = Path(db) if db is not None else DEFAULT_DB
+        self._own_con = con is None
+        if con is None:
+            # Through tabulate once, so a database loaded before the derived tables existed gets them.
+            tab.frequency("nation", db=self.db_path)
+            con = connect(self.db_path, read_only=True)
+        self.con = con
+        self.profile, self.threshold, self.version = profile, threshold, version
+        self._sched = Scheduler(self._stages, debounce=debounce, on_error=self._show_error, on_busy=self._busy)
+        self._snap: Snapshot | None = None
+        self.tables: dict[str, pd.DataFrame] = {}
+        self.codes: list[str] = []  # codes in the heat maps, in their order
+        self.bar_codes: list[str] = []  # codes of the bars, top first
+        self.in_scope: int | str = 0  # units in scope, as shown (public mode: possibly rounded, or "c")
+        self.empty = False  # True when the filters leave nothing to count
+        self.message: str = ""
+        self.last_error: BaseException | None = None
+        self.refresh_count = 0  # refreshes started (for tests and the benchmark)
+
+        self.filters = FilterPanel(con=con, frame=frame, level=level, unit=unit, disclosure=disclosure, version=version)
+        self.picker = PatternPicker(frame, level, version=version, rows=7, description="", layout=widgets.Layout(width="100%"))
+        self.top = widgets.IntSlider(description="Show top", value=top, min=3, max=30, continuous_update=False,
+                                     style={"description_width": "92px"}, layout=widgets.Layout(width="auto"))
+        self.filters.add_control(self.top)
+        self.clear_pins = widgets.Button(description="Clear pins", layout=widgets.Layout(width="110px"),
+                                         tooltip="Back to the top patterns by count")
+        self.status = widgets.HTML()
+        self.charts = Charts(version)
+        self.bar, self.heat_year, self.heat_pair = self.charts.bar, self.charts.heat_year, self.charts.heat_pair
+        self.charts.on_click(self._on_bar_click, self._on_year_click, self._on_pair_click)
+        self.table = TableSection(self)
+        self.table_view, self.table_note, self.table_html = self.table.view, self.table.note, self.table.html
+        self.csv_button, self.xlsx_button = self.table.csv_button, self.table.xlsx_button
+        self.evidence = EvidenceSection(self)
+        self.evidence_html = self.evidence.html
+
+        self.filters.on_change(lambda: self._sched.dispatch(self._on_filters))
+        self.top.observe(lambda _c: self._sched.dispatch(self._sched.schedule), names="value")
+        self.picker.observe(lambda _c: self._sched.dispatch(self._sched.schedule), names="value")
+        self.clear_pins.on_click(lambda _b: setattr(self.picker, "value", ()))
+        self.table_view.observe(lambda _c: self._sched.dispatch(self.table.render), names="value")
+        super().__init__(self._layout(), layout=widgets.Layout(width="100%"))
+        self.add_class("ltw-root")
+        self.evidence.hint()
+        self.refresh()
+
+    def _layout(self) -> list[widgets.Widget]:
+        pins = widgets.Accordion([widgets.VBox([
+            widgets.HTML("<div class='ltw-note'>Choose patterns to compare in the heat maps (none chosen: the top ones "
+                         "by count).</div>"), self.picker, self.clear_pins])], selected_index=None)
+        pins.set_title(0, "Pin patterns to compare")
+        figures = widgets.VBox([self.bar, self.heat_year, self.heat_pair], layout=widgets.Layout(flex="3 1 0%", min_width="0"))
+        main = widgets.HBox([figures, self.evidence.box()], layout=widgets.Layout(width="100%", align_items="flex-start", overflow="visible"))
+        main.add_class("ltw-main")
+        intro = widgets.HTML(panels.STYLE + "<h3>Which patterns recur, where and when</h3><div class='ltw-note'>Set the "
+                             "filters; click a bar or a heat-map cell to read what reviewers wrote behind that number "
+                             "(restricted mode).</div>")
+        return [intro, self.filters, pins, self.status, main, *self.table.widgets()]
+
+    # ---- lifecycle and scheduling (see scheduler.py)
+    def close(self) -> None:
+        """Release the database (the explorer holds a read-only connection) and close the widgets.
+
+        Also called by ipywidgets when an explorer whose construction failed (bad arguments) is
+        collected, so it uses only what was set.
+        """
+        if getattr(self, "_sched", None) is not None:
+            self._sched.cancel()
+        if getattr(self, "_own_con", False) and getattr(self, "con", None) is not None:
+            try:
+                self.con.close()
+            except duckdb.Error:
+                pass
+        super().close()
+
+    @property
+    def _lock(self) -> Any:
+        return self._sched.lock
+
+    @property
+    def _handle(self) -> asyncio.TimerHandle | None:
+        return self._sched.handle
+
+    @property
+    def debounced_count(self) -> int:
+        """Refreshes that ran from the event loop after the debounce pause."""
+        return self._sched.debounced_count
+
+    def _on_filters(self) -> None:
+        frame, level = self.filters.frame_name, int(self.filters.level.value)
+        if (self.picker.frame, self.picker.level) != (frame, level):
+            self._quiet_picker(frame, level)
+        self._sched.schedule()
+
+    def _quiet_picker(self, frame: str, level: int) -> None:
+        # Changing the picker's options would schedule a second refresh; the filter change already does.
+        with self._sched.quiet():
+            self.picker.set_frame(frame, level)
+
+    def refresh(self) -> None:
+        """Recompute everything from the current filters, now (synchronously)."""
+        self._sched.refresh()
+
+    def _stages(self) -> list[Callable[[], None]]:
+        return [self._stage_scope_and_bar, self._stage_year, self._stage_pairs, self._stage_table]
+
+    def _kw(self, s: Snapshot) -> dict[str, Any]:
+        return {"con": self.con, "disclosure": s.disclosure, "profile": self.profile, "threshold": self.threshold,
+                "version": self.version}
+
+    # ---- stages: each asks the analysis API for one table and hands it to the charts or panels
+    def _stage_scope_and_bar(self) -> None:
+        f = self.filters
+        s = self._snap = Snapshot(frame=f.frame_name, level=int(f.level.value), unit=str(f.unit.value),
+                                  disclosure=str(f.disclosure.value), where=f.where, scope_where=f.scope_where,
+                                  description=f.describe(), pinned=tuple(self.picker.value), top=int(self.top.value))
+        self.refresh_count += 1
+        self.last_error = None
+        self.evidence.clear()
+        self.table.set_views(evidence=False)
+        freq = tab.frequency(s.frame, level=s.level, unit=s.unit, where=s.where, **self._kw(s))
+        # The denominator is the number of units in scope (the same on every row: no `by`). As shown: in
+        # public mode it may be rounded or "c"; a 0 is a true zero, so "nothing in scope" is always exact.
+        dens = pd.to_numeric(freq["denominator"], errors="coerce")
+        self.empty = bool(len(freq)) and bool((dens.fillna(1) == 0).all())
+        self.in_scope = freq["denominator"].iloc[0] if len(freq) else 0
+        if self.empty:
+            self._show_empty(s)
+            return
+        s.tables["frequency"] = freq
+        self.tables = s.tables
+        counts = pd.to_numeric(freq["count"], errors="coerce")
+        shown = freq.assign(_n=counts, _pct=pd.to_numeric(freq["percent"], errors="coerce"))
+        shown = shown[shown["_n"].notna() & (shown["_n"] > 0) & shown["_pct"].notna()]
+        shown = shown.sort_values("_n", ascending=False, kind="mergesort").head(s.top)
+        hidden = int((freq["suppressed"].astype(bool)).sum()) if "suppressed" in freq else 0
+        self.bar_codes = list(shown["code"])
+        self.codes = list(s.pinned) if s.pinned else list(self.bar_codes)
+        self.charts.draw_bar(s, shown, hidden)
+        self._set_status(s, freq)
+
+    def _stage_year(self) -> None:
+        s = self._snap
+        if s is None or self.empty:
+            return
+        s.tables["trend"] = tab.trend(s.frame, level=s.level, unit=s.unit, where=s.where, **self._kw(s))
+        self.charts.draw_year(s, s.tables["trend"], self.codes)
+
+    def _pair_unit(self, s: Snapshot) -> str:
+        return s.unit if s.unit in ("review", "episode") else "review"
+
+    def _cooccurrence(self, s: Snapshot, tests: bool) -> pd.DataFrame:
+        if s.frame == "patterns":
+            return tab.cooccurrence("patterns", level=s.level, unit=self._pair_unit(s), where=s.where, tests=tests, **self._kw(s))
+        return tab.cooccurrence("factor-pattern", level=2, factor_level=s.level, unit=self._pair_unit(s), where=s.where,
+                                tests=tests, **self._kw(s))
+
+    def _stage_pairs(self) -> None:
+        s = self._snap
+        if s is None or self.empty:
+            return
+        s.tables["cooccurrence_counts"] = self._cooccurrence(s, tests=False)
+        self.charts.draw_pairs(s, s.tables["cooccurrence_counts"], self._pair_unit(s), self.codes)
+
+    def _stage_table(self) -> None:
+        s = self._snap
+        if s is None or self.empty:
+            return
+        s.tables["recurrence"] = tab.recurrence(s.frame, level=s.level, where=s.where, **self._kw(s))
+        self.table.enable(True)
+        self.table.render()
+
+    # ---- status lines
+    def _set_status(self, s: Snapshot, freq: pd.DataFrame) -> None:
+        self.message, self.status.value = panels.status(s, self.in_scope, freq.attrs.get("threshold"))
+
+    def _show_empty(self, s: Snapshot) -> None:
+        self.tables = s.tables
+        self.bar_codes, self.codes = [], []
+        note = f"No {tab.UNIT_LABELS[s.unit]} match these filters"
+        self.message, self.status.value = panels.empty_status(s, note)
+        self.charts.draw_empty(s, note)
+        self.table_note.value = ""
+        self.table_html.value = f"<div class='ltw-note'>{note}.</div>"
+        self.table.enable(False)
+        self.evidence.hint()
+
+    def _busy(self) -> None:
+        if "ltw-busy" not in self.status.value:
+            self.status.value = self.status.value.replace("<div class='ltw-status'", "<div class='ltw-status ltw-busy'", 1) \
+                if self.status.value else "<div class='ltw-status ltw-busy'>Updating…</div>"
+
+    def _show_error(self, e: BaseException) -> None:
+        self.last_error = e
+        self.message = f"Could not update: {e}"
+        self.status.value = f"<div class='ltw-status ltw-error'><b>Could not update</b>: {html.escape(str(e))}</div>"
+
+    # ---- the table and its downloads (see table.py)
+    def current_table(self) -> pd.DataFrame | None:
+        """The table the Table section shows (and the download buttons save), computing it if needed."""
+        return self.table.current()
+
+    def csv_bytes(self) -> bytes:
+        """The current table as CSV (the same text `lt-workbench tabulate ... --format csv` writes)."""
+        return self.table.csv_bytes()
+
+    def xlsx_bytes(self) -> bytes:
+        """The current table as an Excel workbook: sheet 'table' and sheet 'about' (unit, filters, disclosure note)."""
+        return self.table.xlsx_bytes()
+
+    # ---- evidence (see evidence.py): clicks arrive here, run on the home thread
+    @property
+    def evidence_target(self) -> EvidenceTarget | None:
+        """The cell last clicked (None after a filter change)."""
+        return self.evidence.target
+
+    @property
+    def evidence_table(self) -> pd.DataFrame | None:
+        """The evidence behind the cell last clicked (restricted mode), as the analysis API returned it."""
+        return self.evidence.table
+
+    def evidence_where(self, target: EvidenceTarget) -> dict[str, Any]:
+        """The `where` of a clicked cell: the current filters, narrowed to its year or companion code."""
+        return self.evidence.where(target)
+
+    def open_evidence(self, code: str, *, year: int | None = None, with_code: str | None = None) -> None:
+        """Show what reviewers wrote behind a number (restricted mode only; public mode says why not)."""
+        with self._lock:
+            self._open_evidence(code, year, with_code)
+
+    def _open_evidence(self, code: str, year: int | None, with_code: str | None) -> None:
+        self.evidence.open(code, year, with_code)
+
+    def _guarded(self, fn: Callable[[], None]) -> None:
+        """A click's work, on the home thread; an error shows in the evidence panel, not only in the kernel log."""
+
+        def run() -> None:
+            try:
+                with self._lock:
+                    fn()
+            except Exception as e:
+                self.last_error = e
+                self.evidence.failed(e)
+                if running_loop() is None:
+                    raise
+
+        self._sched.dispatch(run)
+
+    def _on_bar_click(self, _trace: Any, points: Any, _state: Any) -> None:
+        if points.point_inds and 0 <= points.point_inds[0] < len(self.bar_codes):
+            code = self.bar_codes[points.point_inds[0]]
+            self._guarded(lambda: self._open_evidence(code, None, None))
+
+    def _on_year_click(self, _trace: Any, points: Any, _state: Any) -> None:
+        code = code_from_axis(points.ys[0]) if points.xs else None
+        if code:
+            self._guarded(lambda: self._open_evidence(code, int(points.xs[0]), None))
+
+    def _on_pair_click(self, _trace: Any, points: Any, _state: Any) -> None:
+        if not points.xs:
+            return
+        a, b = code_from_axis(points.ys[0]), code_from_axis(points.xs[0])
+        if a and b and a != b:
+            self._guarded(lambda: self._open_evidence(a, None, b))

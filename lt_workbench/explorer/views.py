@@ -1,0 +1,354 @@
+"""The explorer's three linked figures: the bar chart of shares, the code × year heat map and the
+"found together" heat map, drawn into plotly `FigureWidget`s that stay on screen between refreshes.
+
+Why a module of its own: drawing (which trace gets which numbers, what a hidden cell looks like,
+how long labels are shortened) is independent of when the numbers are fetched; `Charts` takes
+tables the analysis API returned and only draws them. Nothing here counts.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from lt_workbench.analysis import tabulate as tab
+from lt_workbench.config import DEFAULT_TAXONOMY_VERSION
+from lt_workbench.explorer.filters import THING
+from lt_workbench.model.frames import labels as frame_labels
+from lt_workbench.present.fmt import display as _fmt
+from lt_workbench.present.fmt import nan_number as _num
+from lt_workbench.present.fmt import shorten as _short
+from lt_workbench.present.fmt import significant as _sig
+
+__all__ = ["Charts", "Snapshot", "EvidenceTarget", "BAR_COLOUR", "BAR_SELECTED"]
+
+BAR_COLOUR = "#4f7cac"
+BAR_SELECTED = "#c0392b"
+
+
+@dataclass(frozen=True)
+class EvidenceTarget:
+    """What was clicked: a code, optionally one year, optionally the code it co-occurs with."""
+
+    code: str
+    year: int | None = None
+    with_code: str | None = None
+
+
+@dataclass
+class Snapshot:
+    """Filter values frozen at the start of a refresh, so every stage of it shows the same selection."""
+
+    frame: str
+    level: int
+    unit: str
+    disclosure: str
+    where: dict[str, Any]
+    scope_where: dict[str, Any]
+    description: str
+    pinned: tuple[str, ...]
+    top: int
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def centre_note(text: str) -> dict[str, Any]:
+    """An annotation in the middle of a figure (nothing to draw, and why)."""
+    return {"text": text, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5, "showarrow": False,
+            "font": {"size": 14, "color": "#8a5a00"}}
+
+
+class Charts:
+    """The bar chart and the two heat maps, and how the explorer's tables are drawn into them."""
+
+    def __init__(self, version: str = DEFAULT_TAXONOMY_VERSION) -> None:
+        self.version = version
+        self.year_shapes: list[dict[str, Any]] = []  # the series-break marks, kept under any row highlight
+        self.pair_cols: list[str] = []
+        self.bar = go.FigureWidget(layout=self._bar_layout())
+        self.bar.add_bar(x=[], y=[], orientation="h", marker_color=BAR_COLOUR, name="share")
+        # "17 of 32" beside each bar, past the whisker, where it is legible whatever the bar's length.
+        self.bar.add_scatter(x=[], y=[], mode="text", textposition="middle right", hoverinfo="skip", name="counts",
+                             textfont={"size": 11, "color": "#333"})
+        self.heat_year = go.FigureWidget(layout=self._heat_layout("By year"))
+        self.heat_year.add_heatmap(z=[[]], x=[], y=[], colorscale="Blues", zmin=0, name="by year",
+                                   colorbar={"title": {"text": "%"}, "thickness": 12})
+        self.heat_pair = go.FigureWidget(layout=self._heat_layout("Together"))
+        self.heat_pair.add_heatmap(z=[[]], x=[], y=[], colorscale="Purples", zmin=0, name="together",
+                                   colorbar={"title": {"text": "n"}, "thickness": 12})
+        for fig in (self.heat_year, self.heat_pair):
+            # Cells hidden by disclosure control: grey, marked "c", so a gap never reads as "none".
+            fig.add_heatmap(z=[[]], x=[], y=[], colorscale=[[0, "#e9ecef"], [1, "#e9ecef"]], showscale=False,
+                            name="hidden", texttemplate="%{text}", textfont={"size": 10, "color": "#666"},
+                            hovertemplate="%{y}<br>%{x}: hidden in public mode (%{text})<extra></extra>", hoverongaps=False)
+
+    def on_click(self, bar: Any, year: Any, pair: Any) -> None:
+        """Route clicks: on a bar (or its "n of N" label), a year cell, a pair cell (plotly's on_click signature)."""
+        self.bar.data[0].on_click(bar)
+        self.bar.data[1].on_click(bar)  # a click on "17 of 32" means the same bar
+        for i in (0, 1):
+            self.heat_year.data[i].on_click(year)
+            self.heat_pair.data[i].on_click(pair)
+
+    def _bar_layout(self) -> go.Layout:
+        return go.Layout(
+            height=420, margin={"l": 10, "r": 20, "t": 60, "b": 40}, template="plotly_white",
+            xaxis={"title": {"text": "% of reviews (95% Wilson interval)"}, "rangemode": "tozero", "automargin": True},
+            yaxis={"autorange": "reversed", "automargin": True, "type": "category"},
+            title={"text": "Top recurring patterns", "x": 0, "xanchor": "left", "font": {"size": 15}},
+            showlegend=False, bargap=0.25,
+        )
+
+    def _heat_layout(self, title: str) -> go.Layout:
+        return go.Layout(
+            height=380, margin={"l": 10, "r": 20, "t": 70, "b": 40}, template="plotly_white",
+            title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
+            yaxis={"autorange": "reversed", "automargin": True, "type": "category"},
+            xaxis={"automargin": True},
+        )
+
+    def _thing(self, s: Snapshot) -> str:
+        return THING[s.frame]
+
+    def _bar_title(self, s: Snapshot) -> str:
+        things = "patterns" if s.frame == "patterns" else "contributory factors"
+        return f"Top recurring {things}: % of {tab.UNIT_LABELS[s.unit]} in scope"
+
+    def _ylabel(self, s: Snapshot, code: str, width: int = 52) -> str:
+        return f"{_short(frame_labels(s.frame, self.version).get(code, code), width)} · {code}"
+
+    def draw_bar(self, s: Snapshot, shown: pd.DataFrame, hidden: int) -> None:
+        labels = frame_labels(s.frame, self.version)
+        y = [self._ylabel(s, c) for c in shown["code"]]
+        pct = shown["_pct"].to_numpy(dtype=float)
+        lo = pd.to_numeric(shown["ci_low"], errors="coerce").to_numpy(dtype=float)
+        hi = pd.to_numeric(shown["ci_high"], errors="coerce").to_numpy(dtype=float)
+        err_plus = np.where(np.isnan(hi), 0.0, hi - pct)
+        err_minus = np.where(np.isnan(lo), 0.0, pct - lo)
+        text = [f"{_fmt(c, 0)} of {_fmt(d, 0)}" for c, d in zip(shown["count"], shown["denominator"])]
+        full = [labels.get(c, c) for c in shown["code"]]
+        custom = [[c, f, _fmt(l), _fmt(h)] for c, f, l, h in zip(shown["code"], full, lo, hi)]
+        notes = []
+        if s.disclosure == "public" and hidden:
+            notes.append({"text": f"{hidden} {self._thing(s)}{'s' if hidden != 1 else ''} with small counts hidden (c)",
+                          "xref": "paper", "yref": "paper", "x": 1, "y": 1.0, "xanchor": "right", "yanchor": "bottom",
+                          "showarrow": False, "font": {"size": 11, "color": "#666"}})
+        if not len(shown):
+            msg = ("Every count here is small and hidden in public mode (c): widen the filters"
+                   if s.disclosure == "public" else f"No {self._thing(s)} coded in these reviews")
+            notes.append(centre_note(msg))
+        with self.bar.batch_update():
+            t = self.bar.data[0]
+            t.x = pct.tolist()
+            t.y = y
+            t.error_x = {"type": "data", "array": err_plus.tolist(), "arrayminus": err_minus.tolist(),
+                         "visible": True, "color": "#333", "thickness": 1.2, "width": 3}
+            t.text = text
+            t.textposition = "none"
+            t.customdata = custom
+            t.hovertemplate = ("<b>%{customdata[1]}</b> (%{customdata[0]})<br>%{text} " + tab.UNIT_LABELS[s.unit]
+                               + "<br>%{x:.1f}% (95% CI %{customdata[2]}–%{customdata[3]}%)<extra></extra>")
+            t.marker.color = [BAR_COLOUR] * len(y)
+            ends = np.where(np.isnan(hi), pct, hi)
+            self.bar.layout.title.text = self._bar_title(s)
+            self.bar.layout.xaxis.title.text = f"% of {tab.UNIT_LABELS[s.unit]} in scope (bars: 95% Wilson interval)"
+            top_end = float(np.nanmax(ends)) if len(ends) else 0.0
+            self.bar.layout.xaxis.range = [0, min(100.0, top_end) + max(12.0, 0.16 * top_end)]
+            self.bar.layout.annotations = notes
+            self.bar.layout.height = max(260, 90 + 26 * len(y))
+        # A separate batch: one batch editing two traces sends the first trace's properties to the second too.
+        with self.bar.batch_update():
+            labels_trace = self.bar.data[1]
+            labels_trace.x = (ends + 0.8).tolist()
+            labels_trace.y = y
+            labels_trace.text = text
+
+    @staticmethod
+    def _fill_heat(t: Any, z: list[list[float | None]], x: list[Any], y: list[str], text: list[list[str]],
+                   custom: list[Any], hovertemplate: str) -> None:
+        """Put one heat map's cells into its trace (inside the caller's batch_update)."""
+        any_shown = any(v is not None for row in z for v in row)
+        # plotly.js fails to restyle a heat map whose z is all null; the grey layer carries the axes then.
+        t.visible = any_shown
+        t.z = z if any_shown else [[0] * len(x) for _ in y]
+        t.x = x
+        t.y = y
+        t.text = text
+        t.texttemplate = "%{text}"
+        t.textfont = {"size": 10}
+        t.customdata = custom
+        t.hovertemplate = hovertemplate
+        t.hoverongaps = False
+
+    @staticmethod
+    def _draw_hidden(fig: go.FigureWidget, x: list[Any], y: list[str], hidden: list[list[str | None]]) -> None:
+        """The grey "c" cells of a heat map (a separate batch: see _draw_bar)."""
+        z = [[1.0 if h is not None else None for h in row] for row in hidden]
+        text = [[h or "" for h in row] for row in hidden]
+        with fig.batch_update():
+            t = fig.data[1]
+            t.z = z
+            t.x = x
+            t.y = y
+            t.text = text
+            t.visible = any(h is not None for row in hidden for h in row)
+
+    def draw_year(self, s: Snapshot, trend: pd.DataFrame, wanted: list[str]) -> None:
+        """The code x year heat map of `trend` for the codes `wanted` (in that order)."""
+        codes = [c for c in wanted if c in set(trend["code"])]
+        years = sorted(int(y) for y in trend["year"].unique())
+        sub = trend[trend["code"].isin(codes)]
+        pct = sub.assign(_p=pd.to_numeric(sub["percent"], errors="coerce")).pivot(index="code", columns="year", values="_p")
+        cnt = sub.pivot(index="code", columns="year", values="count")
+        den = sub.pivot(index="code", columns="year", values="denominator")
+        pct = pct.reindex(index=codes, columns=years)
+        cnt = cnt.reindex(index=codes, columns=years)
+        den = den.reindex(index=codes, columns=years)
+        z = [[None if (v is None or (isinstance(v, float) and math.isnan(v))) else float(v) for v in row] for row in pct.to_numpy()]
+        text = [[_fmt(v, 0) for v in row] for row in cnt.to_numpy(dtype=object)]
+        # Hidden: no percentage shown although the year has reviews in scope (its denominator is not a true 0).
+        hidden = [[t if zv is None and _num(d) != 0 else None for zv, t, d in zip(zr, tr, dr)]
+                  for zr, tr, dr in zip(z, text, den.to_numpy(dtype=object))]
+        text = [[t if zv is not None else "" for zv, t in zip(zr, tr)] for zr, tr in zip(z, text)]
+        hover = [[f"{_fmt(c, 0)} of {_fmt(d, 0)}" for c, d in zip(rc, rd)] for rc, rd in zip(cnt.to_numpy(dtype=object), den.to_numpy(dtype=object))]
+        y = [self._ylabel(s, c, 44) for c in codes]
+        full = frame_labels(s.frame, self.version)
+        custom = [[[c, full.get(c, c), h] for h in hrow] for c, hrow in zip(codes, hover)]
+        shapes, notes = [], []
+        breaks = [b for b in tab.SERIES_BREAKS if years and b["from_year"] <= years[-1] and b["to_year"] >= years[0]]
+        for b in breaks:
+            shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": b["from_year"] - 0.5, "x1": b["to_year"] + 0.5,
+                           "y0": 0, "y1": 1, "line": {"color": "#d35400", "width": 1.5, "dash": "dot"}, "fillcolor": "rgba(0,0,0,0)"})
+            notes.append({"text": "SCR → CSPR", "xref": "x", "yref": "paper", "x": (b["from_year"] + b["to_year"]) / 2, "y": 1.0,
+                          "yanchor": "bottom", "showarrow": False, "font": {"size": 10, "color": "#d35400"}})
+        if not codes:
+            notes.append(centre_note("Nothing to show: no counts above the disclosure threshold"))
+        n_hidden = sum(h is not None for row in hidden for h in row)
+        if n_hidden:
+            notes.append({"text": f"grey: hidden in public mode ({n_hidden} cells with small numbers)", "xref": "paper",
+                          "yref": "paper", "x": 1, "y": 1.0, "xanchor": "right", "yanchor": "bottom", "showarrow": False,
+                          "font": {"size": 10, "color": "#666"}})
+        thing = "Pattern" if s.frame == "patterns" else "Factor"
+        title = (f"{thing} × year: % of {tab.UNIT_LABELS[s.unit]} each year"
+                 f"<br><span style='font-size:11px;color:#666'>number in a cell = count; blank = none in scope that year</span>")
+        with self.heat_year.batch_update():
+            self._fill_heat(self.heat_year.data[0], z, years, y, text, custom,
+                            "<b>%{customdata[1]}</b> (%{customdata[0]})<br>%{x}: %{customdata[2]}<br>%{z:.1f}%<extra></extra>")
+            self.heat_year.layout.title.text = title
+            self.heat_year.layout.xaxis.dtick = 1 if len(years) <= 12 else 2
+            self.heat_year.layout.xaxis.tickangle = 0
+            self.heat_year.layout.xaxis.range = [years[0] - 0.5, years[-1] + 0.5] if years else None
+            self.heat_year.layout.shapes = shapes
+            self.year_shapes = shapes
+            self.heat_year.layout.annotations = notes
+            self.heat_year.layout.height = max(260, 110 + 24 * len(y))
+        self._draw_hidden(self.heat_year, years, y, hidden)
+
+    def draw_pairs(self, s: Snapshot, co: pd.DataFrame, unit: str, wanted: list[str]) -> None:
+        """The "found together" heat map of the co-occurrence table `co` (counted in `unit`), rows `wanted`."""
+        kind = "patterns" if s.frame == "patterns" else "factor-pattern"
+        rows = list(wanted)
+        if kind == "patterns":
+            cols = list(rows)
+        else:
+            nb = co.assign(_n=pd.to_numeric(co["n_b"], errors="coerce")).groupby("code_b")["_n"].max()
+            cols = list(nb.sort_values(ascending=False, kind="mergesort").head(min(12, s.top)).index)
+        m = {(a, b): (n, j, l) for a, b, n, j, l in zip(co["code_a"], co["code_b"], co["n_ab"], co["jaccard"], co["lift"])}
+        if kind == "patterns":
+            m.update({(b, a): v for (a, b), v in list(m.items())})
+        z, text, custom, hidden = [], [], [], []
+        la = frame_labels(s.frame, self.version)
+        lb = frame_labels("patterns", self.version)
+        for a in rows:
+            zr, tr, cr, hr = [], [], [], []
+            for b in cols:
+                n, j, l = m.get((a, b), (0, math.nan, math.nan))
+                value = _num(n)
+                if a == b:
+                    zr.append(None)
+                    tr.append("")
+                    hr.append(None)
+                elif math.isnan(value):
+                    zr.append(None)
+                    tr.append("")
+                    hr.append(_fmt(n, 0))
+                else:
+                    zr.append(value)
+                    tr.append(_fmt(n, 0))
+                    hr.append(None)
+                cr.append([a, la.get(a, a), b, lb.get(b, b), _sig(j), _sig(l)])
+            z.append(zr)
+            text.append(tr)
+            custom.append(cr)
+            hidden.append(hr)
+        y = [self._ylabel(s, c, 44) for c in rows]
+        # Symmetric pattern x pattern: the columns are the rows again, so their codes suffice (hover gives the words).
+        x = list(cols) if kind == "patterns" else [f"{_short(lb.get(c, c), 24)} · {c}" for c in cols]
+        unit_label = tab.UNIT_LABELS[unit]
+        if kind == "patterns":
+            title = f"Patterns found together: number of {unit_label} with both (columns: same patterns, by code)"
+        else:
+            title = f"Contributory factors behind patterns: number of {unit_label} with both (within episodes)"
+        if unit != s.unit:
+            title += f" (counted in {unit_label}: co-occurrence counts reviews or episodes)"
+        notes = [] if rows else [centre_note("Nothing to show: no counts above the disclosure threshold")]
+        n_hidden = sum(h is not None for row in hidden for h in row)
+        if n_hidden:
+            notes.append({"text": f"grey: hidden in public mode ({n_hidden} cells)", "xref": "paper", "yref": "paper",
+                          "x": 1, "y": 1.0, "xanchor": "right", "yanchor": "bottom", "showarrow": False,
+                          "font": {"size": 10, "color": "#666"}})
+        shown_max = max([v for row in z for v in row if v is not None], default=0.0)
+        with self.heat_pair.batch_update():
+            t = self.heat_pair.data[0]
+            self._fill_heat(t, z, x, y, text, custom,
+                            "<b>%{customdata[1]}</b> (%{customdata[0]})<br>with <b>%{customdata[3]}</b> (%{customdata[2]})"
+                            "<br>together: %{text}<br>Jaccard %{customdata[4]} · lift %{customdata[5]}<extra></extra>")
+            t.zmin = 0
+            t.zmax = max(1.0, shown_max)
+            self.heat_pair.layout.title.text = title
+            self.heat_pair.layout.xaxis.tickangle = -90 if kind == "patterns" else -40
+            self.heat_pair.layout.xaxis.tickfont = {"size": 10}
+            self.heat_pair.layout.xaxis.side = "bottom"
+            self.heat_pair.layout.xaxis.type = "category"
+            self.heat_pair.layout.annotations = notes
+            self.heat_pair.layout.shapes = []
+            self.heat_pair.layout.height = max(300, 190 + 24 * len(y))
+        self._draw_hidden(self.heat_pair, x, y, hidden)
+        self.pair_cols = cols
+
+    def draw_empty(self, s: Snapshot, note: str) -> None:
+        """Every figure cleared, with `note` (why there is nothing to draw) in its middle."""
+        self.year_shapes = []
+        for fig, title in ((self.bar, self._bar_title(s)), (self.heat_year, "By year"), (self.heat_pair, "Together")):
+            with fig.batch_update():
+                trace = fig.data[0]
+                if isinstance(trace, go.Bar):
+                    trace.update(x=[], y=[], error_x=None, text=None, customdata=None)
+                else:
+                    trace.update(z=[[]], x=[], y=[], text=None)
+                fig.layout.title.text = title
+                fig.layout.annotations = [centre_note(note)]
+                fig.layout.shapes = []
+                fig.layout.height = 220
+            with fig.batch_update():
+                if isinstance(fig.data[0], go.Bar):
+                    fig.data[1].update(x=[], y=[], text=None)
+                else:
+                    fig.data[1].update(z=[[]], x=[], y=[], text=None)
+
+    def highlight(self, code: str | None, bar_codes: list[str], codes: list[str]) -> None:
+        """Mark the clicked code in every figure: its bar in red, its row outlined in the heat maps."""
+        colours = [BAR_SELECTED if c == code else BAR_COLOUR for c in bar_codes]
+        self.bar.data[0].marker.color = colours
+        for fig, base in ((self.heat_year, self.year_shapes), (self.heat_pair, [])):
+            shapes = list(base)
+            if code in codes:
+                i = codes.index(code)
+                shapes.append({"type": "rect", "xref": "paper", "yref": "y", "x0": 0, "x1": 1, "y0": i - 0.5, "y1": i + 0.5,
+                               "line": {"color": BAR_SELECTED, "width": 2}, "fillcolor": "rgba(0,0,0,0)"})
+            fig.layout.shapes = shapes
+
