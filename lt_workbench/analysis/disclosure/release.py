@@ -1,0 +1,260 @@
+"""Releases: everything published from one database snapshot is protected together, and remembered.
+
+The *ledger* is a small SQLite file beside the database (`<database>.releases.sqlite`), never
+inside it (reads never write to the analytical database). It records, for the open release of each
+snapshot (keyed by the snapshot's content hash), every public output: its name, profile, and
+every cell it published — identity, true value, shown value and the interval a reader knows, or
+hidden — and the additive lines between them. It holds true values: it is restricted material,
+never published. A new snapshot starts a new release by itself; `lt-workbench release reset
+--force` closes the open release of the current snapshot (see `reset` for what that risks).
+
+Use: ``with release(db, name="board pack") as rel: protect(t, release=rel, question=...)`` or
+``rel.protect_many([...])``. Two processes protecting against one release take turns (SQLite's
+write lock, held from reading the ledger to recording the output).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from lt_workbench.analysis.disclosure.problem import Fixed, Problem
+from lt_workbench.exceptions import DisclosureError
+
+__all__ = ["Release", "release", "ledger_path", "list_releases", "show_release", "reset_release"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS releases (
+  release_id INTEGER PRIMARY KEY, snapshot TEXT NOT NULL, started TEXT NOT NULL, closed TEXT,
+  profile TEXT, threshold INTEGER, database TEXT);
+CREATE TABLE IF NOT EXISTS outputs (
+  output_id INTEGER PRIMARY KEY, release_id INTEGER NOT NULL, name TEXT NOT NULL, created TEXT NOT NULL,
+  cells INTEGER NOT NULL, hidden INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS cells (
+  release_id INTEGER NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL, family TEXT NOT NULL, coords TEXT NOT NULL,
+  value INTEGER NOT NULL, hidden INTEGER NOT NULL, shown INTEGER, lo INTEGER NOT NULL, hi INTEGER NOT NULL,
+  output_id INTEGER NOT NULL, PRIMARY KEY (release_id, key));
+CREATE INDEX IF NOT EXISTS cells_family ON cells (release_id, family);
+CREATE TABLE IF NOT EXISTS lines (
+  release_id INTEGER NOT NULL, total TEXT NOT NULL, parts TEXT NOT NULL, what TEXT NOT NULL,
+  PRIMARY KEY (release_id, total, parts));
+CREATE TABLE IF NOT EXISTS families (
+  release_id INTEGER NOT NULL, family TEXT NOT NULL, additive TEXT NOT NULL, PRIMARY KEY (release_id, family));
+"""
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def ledger_path(db: str | Path | None) -> Path:
+    """Where the release ledger of a database lives: beside it, `<name>.releases.sqlite`."""
+    from lt_workbench.config import DEFAULT_DB
+
+    p = Path(db) if db else DEFAULT_DB
+    return p.with_name(p.name + ".releases.sqlite")
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(path, timeout=120.0, isolation_level=None)
+    con.executescript(_SCHEMA)
+    return con
+
+
+class Release:
+    """The open release of one snapshot: loads what it published into a problem, records new outputs."""
+
+    def __init__(self, ledger: str | Path, snapshot: str, *, name: str = "output", database: str = "") -> None:
+        self.path = Path(ledger)
+        self.snapshot = snapshot
+        self.name = name
+        self.database = database
+        self.con = _open(self.path)
+        self.release_id: int | None = None
+        self._outputs: dict[int, str] = {}
+        self._in_tx = False
+
+    # -- transaction: from reading the ledger to recording the output, one writer at a time
+    def begin(self) -> None:
+        if not self._in_tx:
+            self.con.execute("BEGIN IMMEDIATE")
+            self._in_tx = True
+        row = self.con.execute(
+            "SELECT release_id FROM releases WHERE snapshot = ? AND closed IS NULL ORDER BY release_id DESC LIMIT 1",
+            (self.snapshot,)).fetchone()
+        self.release_id = int(row[0]) if row else None
+
+    def abort(self) -> None:
+        if self._in_tx:
+            self.con.execute("ROLLBACK")
+            self._in_tx = False
+
+    def close(self) -> None:
+        self.abort()
+        self.con.close()
+
+    def check_profile(self, profile: str, threshold: int) -> None:
+        """Begin; refuse a profile or threshold other than the release's (one cell, one shown number)."""
+        self.begin()
+        if self.release_id is None:
+            return
+        row = self.con.execute("SELECT profile, threshold FROM releases WHERE release_id = ?", (self.release_id,)).fetchone()
+        if row and row[0] and (row[0], row[1]) != (profile, threshold):
+            self.abort()
+            raise DisclosureError(
+                f"this snapshot's release publishes under profile {row[0]!r} with threshold {row[1]}; a table under "
+                f"{profile!r} with threshold {threshold} would show the same cells differently. Use --profile {row[0]}"
+                f"{'' if row[1] is None else f' --threshold {row[1]}'}, or start a new release (`lt-workbench release reset --force`)"
+            )
+
+    def load_into(self, problem: Problem) -> list[str]:
+        """Add the cells and lines this release already published in the problem's families; returns the earlier outputs."""
+        if self.release_id is None:
+            return []
+        fams = sorted(set(problem.family))
+        rid = self.release_id
+        self._outputs = {int(o): str(n) for o, n in self.con.execute(
+            "SELECT output_id, name FROM outputs WHERE release_id = ?", (rid,))}
+        qmarks = ",".join("?" * len(fams))
+        rows = self.con.execute(
+            f"SELECT key, kind, family, coords, value, hidden, shown, lo, hi, output_id FROM cells "
+            f"WHERE release_id = ? AND family IN ({qmarks})", (rid, *fams)).fetchall()
+        used: set[str] = set()
+        for key, kind, family, coords, value, hidden, shown, lo, hi, oid in rows:
+            c = problem.known(key, kind, family, json.loads(coords), int(value))
+            name = self._outputs.get(int(oid), f"output {oid}")
+            problem.fixed[c] = Fixed(bool(hidden), None if shown is None else int(shown), int(lo), int(hi), name)
+            used.add(name)
+        for fam, additive in self.con.execute(
+                f"SELECT family, additive FROM families WHERE release_id = ? AND family IN ({qmarks})", (rid, *fams)):
+            problem.additive.setdefault(fam, set()).update(json.loads(additive))
+        for total, parts, what in self.con.execute("SELECT total, parts, what FROM lines WHERE release_id = ?", (rid,)):
+            if total in problem.index:
+                pk = json.loads(parts)
+                if all(p in problem.index for p in pk):
+                    problem.add_line(problem.index[total], [problem.index[p] for p in pk], what)
+        return sorted(used)
+
+    def facts(self) -> dict[str, Any]:
+        """About facts: which release this output belongs to."""
+        n = len(self._outputs) + 1
+        return {"release": f"snapshot {self.snapshot}, output {n} of its release (protected jointly with the earlier ones)"}
+
+    def record(self, problem: Problem, names: Sequence[str], reason: Mapping[int, Any], shown: Sequence[int],
+               lo: Sequence[int], hi: Sequence[int], profile: str, threshold: int) -> None:
+        """Write the new output's cells, lines and families, and commit."""
+        try:
+            now = _now()
+            if self.release_id is None:
+                cur = self.con.execute(
+                    "INSERT INTO releases (snapshot, started, profile, threshold, database) VALUES (?, ?, ?, ?, ?)",
+                    (self.snapshot, now, profile, threshold, self.database))
+                self.release_id = int(cur.lastrowid or 0)
+            rid = self.release_id
+            new = [c for c in range(len(problem.keys)) if c not in problem.fixed]
+            name = self.name if len(names) <= 1 else f"{self.name} ({len(names)} tables)"
+            if len(names) == 1 and names[0] != "table":
+                name = f"{self.name}: {names[0]}"
+            cur = self.con.execute(
+                "INSERT INTO outputs (release_id, name, created, cells, hidden) VALUES (?, ?, ?, ?, ?)",
+                (rid, name, now, len(new), sum(1 for c in new if c in reason)))
+            oid = int(cur.lastrowid or 0)
+            self.con.executemany(
+                "INSERT OR IGNORE INTO cells VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(rid, problem.keys[c], problem.kind[c], problem.family[c], json.dumps(problem.coords[c], default=str),
+                  problem.values[c], int(c in reason), None if c in reason else int(shown[c]),
+                  int(lo[c]), int(hi[c]), oid) for c in new])
+            self.con.executemany(
+                "INSERT OR IGNORE INTO lines VALUES (?, ?, ?, ?)",
+                [(rid, problem.keys[t], json.dumps([problem.keys[p] for p in parts]), what)
+                 for (t, parts), what in zip(problem.lines, problem.line_what, strict=True)])
+            for fam, dims in problem.additive.items():
+                self.con.execute("INSERT OR REPLACE INTO families VALUES (?, ?, ?)", (rid, fam, json.dumps(sorted(dims))))
+            self.con.execute("COMMIT")
+            self._in_tx = False
+        except BaseException:
+            self.abort()
+            raise
+
+
+@contextmanager
+def release(db: str | Path | None = None, *, name: str = "output", snapshot: str | None = None,
+            ledger: str | Path | None = None) -> Iterator[Release]:
+    """The open release of the database's current snapshot, for protect(..., release=rel)."""
+    if snapshot is None:
+        from lt_workbench.model.snapshot import snapshot as snap
+
+        snapshot = str(snap(db)["content_hash"])
+    rel = Release(ledger or ledger_path(db), snapshot, name=name, database=str(db or ""))
+    try:
+        yield rel
+    finally:
+        rel.close()
+
+
+def list_releases(ledger: str | Path) -> pd.DataFrame:
+    """Every release in a ledger: snapshot, when started/closed, profile, outputs, cells and hidden cells."""
+    con = _open(Path(ledger))
+    try:
+        return pd.read_sql_query(
+            "SELECT r.release_id, r.snapshot, r.started, coalesce(r.closed, 'open') AS status, r.profile, r.threshold, "
+            "(SELECT count(*) FROM outputs o WHERE o.release_id = r.release_id) AS outputs, "
+            "(SELECT count(*) FROM cells c WHERE c.release_id = r.release_id) AS cells, "
+            "(SELECT coalesce(sum(hidden), 0) FROM cells c WHERE c.release_id = r.release_id) AS hidden "
+            "FROM releases r ORDER BY r.release_id", con)
+    finally:
+        con.close()
+
+
+def show_release(ledger: str | Path, release_id: int | None = None, snapshot: str | None = None) -> pd.DataFrame:
+    """The outputs of one release (by id, else the open release of `snapshot`, else the latest)."""
+    con = _open(Path(ledger))
+    try:
+        if release_id is None:
+            sql = "SELECT release_id FROM releases WHERE (? IS NULL OR snapshot = ?) ORDER BY (closed IS NULL) DESC, release_id DESC"
+            row = con.execute(sql, (snapshot, snapshot)).fetchone()
+            if row is None:
+                raise DisclosureError(f"no release in {ledger}" + (f" for snapshot {snapshot}" if snapshot else ""))
+            release_id = int(row[0])
+        elif con.execute("SELECT 1 FROM releases WHERE release_id = ?", (release_id,)).fetchone() is None:
+            raise DisclosureError(f"no release {release_id} in {ledger}; `lt-workbench release list` shows them")
+        df = pd.read_sql_query(
+            "SELECT output_id, name, created, cells, hidden FROM outputs WHERE release_id = ? ORDER BY output_id",
+            con, params=(release_id,))
+        df.attrs["release_id"] = release_id
+        return df
+    finally:
+        con.close()
+
+
+def reset_release(ledger: str | Path, snapshot: str, *, force: bool) -> int:
+    """Close the open release of `snapshot` (only with force); returns how many outputs it had (0: nothing open)."""
+    con = _open(Path(ledger))
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        row = con.execute("SELECT release_id FROM releases WHERE snapshot = ? AND closed IS NULL", (snapshot,)).fetchone()
+        if row is None:
+            con.execute("ROLLBACK")
+            return 0
+        n = int(con.execute("SELECT count(*) FROM outputs WHERE release_id = ?", (row[0],)).fetchone()[0])
+        if not force:
+            con.execute("ROLLBACK")
+            raise DisclosureError(
+                f"snapshot {snapshot} has an open release with {n} public output(s). A new snapshot (a load) starts a new "
+                "release by itself. --force starts a new one on the same data: tables of the old and the new release can "
+                "then be combined by a reader to recover hidden cells, so use it only if the old outputs were never "
+                "published or have been withdrawn"
+            )
+        con.execute("UPDATE releases SET closed = ? WHERE release_id = ?", (_now(), row[0]))
+        con.execute("COMMIT")
+        return n
+    finally:
+        con.close()

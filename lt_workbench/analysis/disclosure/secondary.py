@@ -1,0 +1,175 @@
+"""Secondary suppression as a small mixed-integer programme per connected block, checked by the audit.
+
+Variables y_c ∈ {0, 1} (1 = hidden) for the cells of a block of lines. Fixed: primary cells
+(1..threshold-1) and cells an earlier output hid are 1; zeros (always shown) and cells an earlier
+output showed are 0. Constraints, for every line: no cell is the only hidden one of its line
+(Σ_{j≠c} y_j ≥ y_c); for every primary cell p that is a part of a line, the line can absorb p
+rising to the threshold: Σ_{j part ≠ p} min(v_j, d) y_j + d·y_total ≥ d with d = threshold − v_p.
+Objective: fewest hidden cells, then the smallest hidden total (weight 1 + v / (1 + block total)).
+
+These per-line constraints are necessary, not sufficient: combining lines can still pin or confine
+a cell. So each solution is audited by LP (audit.py); while the audit finds a failing cell, the
+solution is kept and a cut asks for one more hidden cell among the lines through the failing cell
+(or, failing that, the lines touching its block), and the MIP is solved again. The hidden set only
+grows, so this ends; a block where nothing more can be hidden is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import coo_matrix
+
+from lt_workbench.analysis.disclosure.audit import CellAudit, audit_block
+from lt_workbench.analysis.disclosure.problem import Problem
+from lt_workbench.exceptions import DisclosureError
+
+__all__ = ["Solution", "solve", "MAX_ROUNDS"]
+
+MAX_ROUNDS = 60
+
+
+@dataclass
+class Solution:
+    """What is hidden and why, the audit of every hidden cell, and solver statistics."""
+
+    reason: dict[int, tuple[str, str]] = field(default_factory=dict)
+    audits: list[CellAudit] = field(default_factory=list)
+    rounds: int = 0
+    blocks: int = 0
+
+
+def _mip(cells: list[int], lines: list[tuple[int, tuple[int, ...]]], values: Sequence[int], lb: np.ndarray,
+         ub: np.ndarray, primary: set[int], threshold: int, cuts: list[list[int]]) -> set[int] | None:
+    col = {c: j for j, c in enumerate(cells)}
+    n = len(cells)
+    ri: list[int] = []
+    ci: list[int] = []
+    vals: list[float] = []
+    lo: list[float] = []
+    r = 0
+    for tot, parts in lines:
+        members = [tot, *parts]
+        for c in members:
+            if ub[col[c]] == 0:
+                continue  # a shown cell needs no partner
+            for j in members:
+                ri.append(r)
+                ci.append(col[j])
+                vals.append(-1.0 if j == c else 1.0)
+            lo.append(0.0)
+            r += 1
+        for p in parts:
+            if p not in primary:
+                continue
+            d = threshold - int(values[p])
+            for j in parts:
+                if j != p:
+                    ri.append(r)
+                    ci.append(col[j])
+                    vals.append(float(min(int(values[j]), d)))
+            ri.append(r)
+            ci.append(col[tot])
+            vals.append(float(d))
+            lo.append(float(d))
+            r += 1
+    for cut in cuts:
+        for c in cut:
+            ri.append(r)
+            ci.append(col[c])
+            vals.append(1.0)
+        lo.append(1.0)
+        r += 1
+    total = float(sum(int(values[c]) for c in cells)) + 1.0
+    cost = np.array([1.0 + int(values[c]) / total for c in cells])
+    constraints = []
+    if r:
+        a = coo_matrix((vals, (ri, ci)), shape=(r, n)).tocsr()
+        constraints.append(LinearConstraint(a, np.array(lo), np.full(r, np.inf)))
+    res = milp(cost, integrality=np.ones(n), bounds=Bounds(lb, ub), constraints=constraints,
+               options={"time_limit": 30.0})
+    if res.x is None:
+        return None
+    return {cells[j] for j in range(n) if res.x[j] > 0.5}
+
+
+def solve(problem: Problem, threshold: int, shown_lo: Sequence[int], shown_hi: Sequence[int]) -> Solution:
+    """Primary and secondary suppression of every block, each audited; raises if a block cannot be protected."""
+    values = problem.values
+    sol = Solution()
+    primary = {c for c, v in enumerate(values) if 0 < v < threshold}
+    for c in sorted(primary):
+        fx = problem.fixed.get(c)
+        if fx is not None and not fx.hidden:
+            raise DisclosureError(
+                f"{problem.describe(c)} is a count below {threshold} that earlier output {fx.output!r} of this release "
+                "showed (under another threshold?); protect it with the release's profile, or start a new release"
+            )
+        sol.reason[c] = ("primary", f"primary: {problem.kind[c]} 1..{threshold - 1} below threshold {threshold}")
+    for c, fx in problem.fixed.items():
+        if fx.hidden and c not in sol.reason:
+            sol.reason[c] = ("release", f"release: hidden by earlier output {fx.output!r}")
+    for cells, line_ids in problem.blocks():
+        if not line_ids:
+            continue
+        lines = [problem.lines[i] for i in line_ids]
+        forced = [c for c in cells if c in sol.reason]
+        if not forced:
+            continue
+        sol.blocks += 1
+        col = {c: j for j, c in enumerate(cells)}
+        lb = np.zeros(len(cells))
+        ub = np.ones(len(cells))
+        for c in cells:
+            fx = problem.fixed.get(c)
+            if c in sol.reason:
+                lb[col[c]] = 1.0
+            elif values[c] == 0 or (fx is not None and not fx.hidden):
+                ub[col[c]] = 0.0
+        cuts: list[list[int]] = []
+        lines_of: dict[int, list[int]] = {}
+        for k, (tot, parts) in enumerate(lines):
+            for c in (tot, *parts):
+                lines_of.setdefault(c, []).append(k)
+        for rounds in range(1, MAX_ROUNDS + 1):
+            hidden = _mip(cells, lines, values, lb, ub, primary, threshold, cuts)
+            if hidden is None:
+                earlier = sorted({fx.output for c, fx in problem.fixed.items() if c in col})
+                raise DisclosureError(
+                    "cannot protect this table consistently with what the release already published"
+                    + (f" in {', '.join(repr(e) for e in earlier)}" if earlier else "")
+                    + f": {problem.describe(forced[0])} and its lines leave no safe pattern; "
+                    "publish it in a new release (a new snapshot, or `lt-workbench release reset --force`)"
+                )
+            audits = audit_block(cells, lines, values, hidden, shown_lo, shown_hi, threshold)
+            failing = [a for a in audits if a.problem]
+            sol.rounds += 1
+            if not failing:
+                break
+            for c in hidden:
+                lb[col[c]] = 1.0
+            for a in failing[:8]:
+                own = {c for k in lines_of.get(a.cell, []) for c in (lines[k][0], *lines[k][1])}
+                cand = [c for c in own if c not in hidden and ub[col[c]] > 0]
+                if not cand:
+                    near = {c for h in hidden for k in lines_of.get(h, []) for c in (lines[k][0], *lines[k][1])}
+                    cand = [c for c in near if c not in hidden and ub[col[c]] > 0]
+                if not cand:
+                    earlier = sorted({fx.output for c, fx in problem.fixed.items() if c in col})
+                    raise DisclosureError(
+                        f"cannot protect {problem.describe(a.cell)}: {a.problem}, and nothing more can be hidden"
+                        + (f" consistently with earlier output {', '.join(repr(e) for e in earlier)}" if earlier else "")
+                        + "; publish it in a new release or with fewer linked tables"
+                    )
+                cuts.append(sorted(cand))
+        else:
+            raise DisclosureError(f"secondary suppression did not settle in {MAX_ROUNDS} rounds for {problem.describe(forced[0])}")
+        for c in sorted(hidden - set(sol.reason)):
+            why = next((problem.line_what[line_ids[k]] for k in lines_of.get(c, [])
+                        if any(m in hidden and m != c for m in (lines[k][0], *lines[k][1]))), "a line")
+            sol.reason[c] = ("secondary", f"secondary: protects line {why}")
+        sol.audits.extend(audits)
+    return sol
