@@ -11,9 +11,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from lt_workbench.cli.main import app
+from lt_workbench.cli.main import DbOption, app, err
 
-__all__ = ["frames_app", "import_app", "frames_export"]
+__all__ = ["frames_app", "import_app", "frames_export", "import_qdpx"]
 
 frames_app = typer.Typer(help="The coding frames: export them for a QDA tool.", no_args_is_help=True)
 import_app = typer.Typer(help="Reviews in from the tools they are coded in, as lt-review/1 JSON documents.", no_args_is_help=True)
@@ -40,3 +40,34 @@ def frames_export(
         typer.echo(f"lt-workbench: error: --format must be qdc or qdpx-template, not {fmt!r}", err=True)
         raise typer.Exit(2)
     typer.echo(f"wrote {path} ({fmt}, taxonomy {taxonomy})")
+
+
+@import_app.command("qdpx")
+def import_qdpx(
+    projects: Annotated[list[Path], typer.Argument(help="REFI-QDA project files (.qdpx) exported from NVivo, ATLAS.ti, MAXQDA, ...")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for <review_id>.json (second codings under second/).")],
+    primary_coder: Annotated[Optional[str], typer.Option("--primary-coder", help="Whose coding is the review where two users coded a Case (default: most codings).")] = None,
+    load: Annotated[bool, typer.Option("--load", help="Load the documents written into the database afterwards.")] = False,
+    taxonomy: Annotated[str, typer.Option("--taxonomy", help="Taxonomy version of the codes.")] = "scie-2008",
+    db: DbOption = None,
+) -> None:
+    """One lt-review/1 document per Case (review) of each project; problems by file, Case and character range, the rest written."""
+    from lt_workbench.ingest.refiqda import import_projects
+
+    result = import_projects(projects, out, primary_coder, taxonomy)
+    for p in result.problems:
+        err(f"error: {p}")
+    for p in result.notes:
+        err(f"note: {p}")
+    typer.echo(result.summary())
+    code = result.exit_code
+    if load and (result.written or result.second):
+        from lt_workbench.model.load import load as run_load
+
+        loaded = run_load([str(p) for p in [*result.written, *result.second]], db)
+        for c in loaded.rejected:
+            for problem in c.problems:
+                err(f"error: {problem}")
+        typer.echo(loaded.summary())
+        code = max(code, loaded.exit_code)
+    raise typer.Exit(code)

@@ -33,6 +33,7 @@ from lt_workbench.config import DEFAULT_TAXONOMY_VERSION, FORMAT
 from lt_workbench.model.db import REVIEW_TABLES, connect, derive_incoming, derived_review_tables
 from lt_workbench.exceptions import LoadError
 from lt_workbench.model.validate import Checked, Problem, check_file
+from lt_workbench.model import second as _second
 
 __all__ = ["collect_paths", "check_paths", "load", "LoadResult", "REVIEW_TABLES", "package_version"]
 
@@ -209,6 +210,8 @@ def _flag_repeated_ids(checked: list[Checked], first_seen: dict[str, str]) -> No
         rid = c.review_id
         if rid is None or not c.ok:
             continue
+        if c.second_coder is not None:  # a second coding: unique per (review, coder)
+            rid = f"{rid} (second coding by {c.second_coder})"
         if rid in first_seen:
             c.problems.append(
                 Problem(c.source, "/review_id", f"review_id {rid!r} is also used by {first_seen[rid]} in this batch; review ids must be unique")
@@ -233,6 +236,7 @@ class LoadResult:
     replaced: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     rejected: list[Checked] = field(default_factory=list)
+    second: list[str] = field(default_factory=list)  # "review_id coder" of the second codings loaded
     # Seconds spent in each stage (check, insert, derive, commit): where a slow load spends its time.
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -248,6 +252,7 @@ class LoadResult:
         return (
             f"load {self.load_id} into {self.db}: {self.n_files} files; {len(self.inserted)} new, "
             f"{len(self.replaced)} replaced, {len(self.unchanged)} unchanged, {len(self.rejected)} rejected"
+            + (f"; {len(self.second)} second codings (kept apart for coder agreement)" if self.second else "")
         )
 
 
@@ -274,6 +279,7 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
     "recommendations": ("_doc", "review_id", "rec_id", "rec_no", "text", "kind", "level", "agency", "lead_role", "due", "status"),
     "recommendation_patterns": ("_doc", "review_id", "rec_id", "code"),
     "practice_points": ("_doc", "review_id", "code"),
+    **_second.COLUMNS,
 }
 
 
@@ -281,7 +287,7 @@ class _Columns:
     """Row tuples for every review table, filled document by document, handed over as Arrow columns."""
 
     def __init__(self) -> None:
-        self.rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in REVIEW_TABLES}
+        self.rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in (*REVIEW_TABLES, *_second.TABLES)}
 
     def to_arrow(self) -> dict[str, pa.Table]:
         out = {}
@@ -295,6 +301,8 @@ class _Columns:
         d = c.doc
         assert d is not None
         rows = self.rows
+        if c.second_coder is not None:
+            return _second.shape(rows, d, c.source, c.sha256, doc_no)
         rid = d["review_id"]
         dates = d["dates"]
         area = d["area"]
@@ -441,6 +449,7 @@ def _write(
         load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchall()[0][0]
         result = LoadResult(load_id=load_id, db=db_label, n_files=0)
         changes = []
+        second_keys: list[tuple[str, str]] = []
         batch: dict[str, list[pa.Table]] = {}
         for chunk in chunks:
             first = result.n_files  # chunks come in path order: a document's batch index is its `_doc`
@@ -453,6 +462,10 @@ def _write(
                     continue
                 rid = c.review_id
                 assert rid is not None
+                if c.second_coder is not None:
+                    second_keys.append((rid, c.second_coder))
+                    taken.append(doc_no)
+                    continue
                 if rid in existing:
                     old_sha, old_src = existing[rid]
                     if old_sha == c.sha256:
@@ -476,6 +489,8 @@ def _write(
             taken = len(result.inserted) + len(result.replaced)
             say(f"writing {taken} review{'s' if taken != 1 else ''} to {db_label} in one transaction ...")
         rows = {t: pa.concat_tables(parts, promote_options="permissive") for t, parts in batch.items()}
+        _second.delete(con, second_keys)
+        result.second = [f"{rid} {coder}" for rid, coder in second_keys]
         for table, data in rows.items():
             _insert(con, table, data)
         t1 = time.perf_counter()

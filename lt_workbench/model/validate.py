@@ -59,10 +59,16 @@ class Checked:
     doc: dict[str, Any] | None
     problems: list[Problem] = field(default_factory=list)
     review_id: str | None = None
+    # The coder's name when the document is a second coding (coding.role = second): loaded apart, see model/second.py.
+    second_coder: str | None = None
 
     def __post_init__(self) -> None:
         if self.review_id is None and isinstance(self.doc, dict) and isinstance(self.doc.get("review_id"), str):
             self.review_id = self.doc["review_id"]
+        if self.second_coder is None and isinstance(self.doc, dict) and isinstance(self.doc.get("coding"), dict):
+            coding = self.doc["coding"]
+            if coding.get("role") == "second" and isinstance(coding.get("coder"), str):
+                self.second_coder = coding["coder"]
 
     @property
     def ok(self) -> bool:

@@ -185,3 +185,35 @@ CREATE TABLE IF NOT EXISTS practice_points (
     review_id  VARCHAR NOT NULL,
     code       VARCHAR NOT NULL
 );
+
+-- Second codings (coder agreement): a second coder's independent coding of a review whose primary
+-- coding is the review above. A document with "coding": {"role": "second"} loads here and only
+-- here (model/second.py). No tabulation, derived table or view reads these tables; only
+-- analysis/agreement.py does. Loading a coder's coding of a review again replaces it.
+-- grain: one row per review x second coder. key: (review_id, coder)
+CREATE TABLE IF NOT EXISTS second_codings (
+    review_id    VARCHAR NOT NULL,
+    coder        VARCHAR NOT NULL,
+    source_path  VARCHAR NOT NULL,
+    sha256       VARCHAR NOT NULL
+);
+
+-- grain: one row per second coding x key practice episode. key: (review_id, coder, episode_id)
+CREATE TABLE IF NOT EXISTS second_coding_episodes (
+    review_id   VARCHAR NOT NULL,
+    coder       VARCHAR NOT NULL,
+    episode_id  VARCHAR NOT NULL,
+    episode_no  INTEGER NOT NULL,
+    practice    VARCHAR NOT NULL
+);
+
+-- grain: one row per code a second coder applied x the episode it is on (factors: the episode coded;
+-- patterns: each episode the finding rests on; practice points: NULL, the review). No key: a code
+-- may be applied twice on one episode.
+CREATE TABLE IF NOT EXISTS second_coding_codes (
+    review_id   VARCHAR NOT NULL,
+    coder       VARCHAR NOT NULL,
+    frame       VARCHAR NOT NULL,   -- patterns, factors, practice_points
+    code        VARCHAR NOT NULL,
+    episode_id  VARCHAR
+);

@@ -1,0 +1,179 @@
+"""import qdpx: a project written as plain XML by the test imports to the documents and loaded counts the project implies."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import duckdb
+import orjson
+import pytest
+
+from lt_workbench.ingest.refiqda import import_projects
+from lt_workbench.model.load import load
+from lt_workbench.model.validate import validate_document
+
+from tests.ingest.refiqda_project import CaseSpec, ProjectSpec, Sel, Src, expected, qdpx_bytes, sample_project, variables
+
+PRIMARY = {"Child A": "Ann", "Child B": "Ann", "Child C": "Ben"}  # B: a tie, broken by name; C: Ben has more codings
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    path = tmp_path / "team.qdpx"
+    path.write_bytes(qdpx_bytes(sample_project()))
+    return path
+
+
+def test_imports_documents_that_validate_with_the_projects_content(project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = import_projects([project], out)
+    assert result.problems == [], [str(p) for p in result.problems]
+    assert sorted(p.name for p in result.written) == ["SYN-QDA-A.json", "SYN-QDA-B.json", "SYN-QDA-C.json"]
+    assert sorted(p.name for p in result.second) == ["SYN-QDA-B.Ben.json", "SYN-QDA-C.Ann.json"]
+    a = orjson.loads((out / "SYN-QDA-A.json").read_bytes())
+    assert validate_document(a) == []
+    assert a["coding"] == {"coder": "Ann", "role": "primary"}
+    assert a["area"]["region"] == "north_west" and a["dates"]["completed"] == "2020-11-30"
+    assert [c["age_band"] for c in a["children"]] == ["under_1", "1_to_4"]
+    e1, e2 = a["episodes"]
+    assert (e1["episode_id"], e1["title"], e1["start"], e1["practice"]) == ("E1", "Referral", "2019-03-01", "mixed")
+    assert (e2["episode_id"], e2["start"], e2["practice"]) == ("E2", "2019-04-02", "problematic")
+    assert e2["title"].startswith("Later on 02/04/2019 the assessment")
+    assert [(f["code"], f["influence"]) for f in e1["factors"]] == [("FL.IA", "supporting"), ("FL.WORK.03", "hindering")]  # source order
+    assert [(f["code"], f["influence"]) for f in e2["factors"]] == [("FL.IA", "supporting"), ("NG.POL.04", "hindering")]
+    assert e1["factors"][1]["note"] == "referred concerns. Workload was high"
+    pats = {p["code"]: p for p in a["patterns"]}
+    assert pats["P1.3.1"]["episodes"] == ["E2"] and pats["P1.3.1"]["direction"] == "unsafe"
+    assert pats["P2.1.2"]["episodes"] == ["E1", "E2"]  # from the memo: it overlaps no episode
+    assert a["practice_points"] == ["D04"]
+    b = orjson.loads((out / "SYN-QDA-B.json").read_bytes())
+    assert b["family_factors"] == []
+    second = orjson.loads((out / "second" / "SYN-QDA-B.Ben.json").read_bytes())
+    assert second["coding"] == {"coder": "Ben", "role": "second"} and validate_document(second) == []
+    assert [e["practice"] for e in second["episodes"]] == ["mixed", "problematic"]
+    # GUID and name matching both counted: FL.WORK.03, Hindering (x4 by Ann in A and B...), P2.1.2 were re-keyed
+    assert result.matched_by_name == sum(
+        1 for case in sample_project().cases for src in case.sources for sel in src.selections
+        for names in sel.codes.values() for n in names if n in ("Hindering", "FL.WORK.03 Workload (renamed in the tool)", "P2.1.2 Gaps in service provision")
+    )
+    assert "3 reviews written, 2 second codings, 0 reviews rejected" in result.summary()
+
+
+def test_loaded_counts_equal_those_computed_from_the_project(project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    import_projects([project], out)
+    db = tmp_path / "w.duckdb"
+    res = load([out], db)
+    assert res.rejected == [], [str(p) for c in res.rejected for p in c.problems]
+    want = expected(sample_project(), PRIMARY)
+    con = duckdb.connect(str(db), read_only=True)
+    got = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # type: ignore[index]
+           for t in ("reviews", "episodes", "factor_codings", "pattern_findings", "pattern_episodes", "practice_points")}
+    got["second"] = con.execute("SELECT count(*) FROM second_codings").fetchone()[0]  # type: ignore[index]
+    con.close()
+    assert got == want
+
+
+def test_primary_coder_option(project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = import_projects([project], out, primary_coder="Ben")
+    assert sorted(p.name for p in result.second) == ["SYN-QDA-B.Ann.json", "SYN-QDA-C.Ann.json"]
+    assert orjson.loads((out / "SYN-QDA-A.json").read_bytes())["coding"]["coder"] == "Ann"  # Ben did not code A
+
+
+def test_tolerates_tool_variations(tmp_path: Path) -> None:
+    """No namespace, Project.qde, sources under Sources/, no Cases: each text source with its own variables is a review."""
+    spec = sample_project()
+    spec.namespace, spec.entry, spec.use_cases = False, "Project.qde", False
+    spec.cases = [spec.cases[0], spec.cases[1]]
+    path = tmp_path / "nocases.qdpx"
+    path.write_bytes(qdpx_bytes(spec))
+    result = import_projects([path], tmp_path / "out")
+    assert result.problems == [], [str(p) for p in result.problems]
+    assert sorted(p.name for p in result.written) == ["SYN-QDA-A.json", "SYN-QDA-B.json"]
+
+
+def _bad_project() -> ProjectSpec:
+    spec = sample_project()
+    good = spec.cases[0]
+    no_date = CaseSpec("No date", variables("SYN-BAD-1"), [Src("n.txt", "The visit happened. Nobody recorded it.", [
+        Sel("The visit happened.", {"Ann": ["Key practice episode", "Good practice"]})])])
+    no_influence = CaseSpec("No influence", variables("SYN-BAD-2"), [Src("i.txt", "On 2019-01-05 the nurse visited. Staff were tired.", [
+        Sel("On 2019-01-05 the nurse visited. Staff were tired.", {"Ann": ["Key practice episode", "Good practice"]}),
+        Sel("Staff were tired.", {"Ann": ["FL.IA.04 Information sharing"]})])])
+    spec.codes["My own code"] = "0b0e0f0a-1111-4222-8333-444455556666"
+    foreign = CaseSpec("Foreign code", variables("SYN-BAD-3"), [Src("f.txt", "On 2019-01-05 the nurse visited.", [
+        Sel("On 2019-01-05 the nurse visited.", {"Ann": ["Key practice episode", "Good practice", "My own code"]})])])
+    no_field = CaseSpec("No completion date", {k: v for k, v in variables("SYN-BAD-4").items() if k != "dates.completed"},
+                        [Src("d.txt", "On 2019-01-05 the nurse visited.", [
+                            Sel("On 2019-01-05 the nurse visited.", {"Ann": ["Key practice episode", "Good practice"]})])])
+    spec.cases = [good, no_date, no_influence, foreign, no_field]
+    return spec
+
+
+def test_each_bad_review_is_rejected_by_file_case_and_place_the_others_written(tmp_path: Path) -> None:
+    path = tmp_path / "bad.qdpx"
+    path.write_bytes(qdpx_bytes(_bad_project()))
+    result = import_projects([path], tmp_path / "out")
+    assert [p.name for p in result.written] == ["SYN-QDA-A.json"]
+    assert sorted(result.rejected) == ["SYN-BAD-1", "SYN-BAD-2", "SYN-BAD-3", "SYN-BAD-4"]
+    text = [str(p) for p in result.problems]
+    assert all(t.startswith(str(path)) for t in text)
+
+    def one(case: str) -> str:
+        found = [t for t in text if f"Case {case!r}" in t]
+        assert len(found) == 1, found
+        return found[0]
+
+    assert "source 'n.txt', chars 0–19" in one("No date") and "without a date" in one("No date")
+    assert "source 'i.txt', chars 33–50" in one("No influence") and "without an influence" in one("No influence")
+    assert "chars 0–32" in one("Foreign code") and "'My own code' is not in the codebook" in one("Foreign code")
+    assert "variable 'dates.completed'" in one("No completion date") and "missing" in one("No completion date")
+    assert result.unmapped == {"My own code": 1}
+    assert result.exit_code == 1
+    assert not (tmp_path / "out" / "SYN-BAD-1.json").exists()
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in entries.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+BOMB = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
+<Project name="x">&lol2;</Project>"""
+EXTERNAL = b"""<?xml version="1.0"?>
+<!DOCTYPE p [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<Project name="x"><Description>&xxe;</Description></Project>"""
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"not a zip at all", "not a readable .qdpx"),
+        (_zip({"project.qde": b"<Project name='x'/>", "../evil.txt": b"x"}), "outside the archive root"),
+        (_zip({"project.qde": b"<Project name='x'/>", "/etc/evil": b"x"}), "outside the archive root"),
+        (_zip({"project.qde": b"<Project name='x'/>", "big.bin": b"\0" * 200_000}), "beyond the limit"),
+        (_zip({"project.qde": BOMB}), "refused XML construct"),
+        (_zip({"project.qde": EXTERNAL}), "refused XML construct"),
+        (_zip({"project.qde": b"<Project name='x'><Cases>"}), "malformed XML"),
+        (_zip({"notes.txt": b"hello"}), "no project.qde"),
+        (_zip({"project.qde": b"<CodeBook/>"}), "not a REFI-QDA Project"),
+        (_zip({"project.qde": b"<Project name='empty'/>"}), "maps to nothing"),
+    ],
+)
+def test_unsafe_or_unreadable_projects_are_refused_and_the_others_imported(tmp_path: Path, data: bytes, message: str) -> None:
+    bad = tmp_path / "bad.qdpx"
+    bad.write_bytes(data)
+    good = tmp_path / "good.qdpx"
+    good.write_bytes(qdpx_bytes(sample_project()))
+    result = import_projects([bad, good], tmp_path / "out", limit=100_000)
+    assert len(result.written) == 3
+    problems = [str(p) for p in result.problems if p.source == str(bad)]
+    assert len(problems) == 1 and message in problems[0], problems
+    assert result.exit_code == 1
