@@ -156,6 +156,9 @@ def main() -> None:
 # --- command groups: one import line each ----------------------------------------------------------
 from lt_workbench.cli import database  # noqa: E402,F401
 from lt_workbench.cli import tabulation  # noqa: E402,F401
+from lt_workbench.cli import questions  # noqa: E402,F401
+from lt_workbench.cli import recommendations  # noqa: E402,F401
+from lt_workbench.cli import values  # noqa: E402,F401
 from lt_workbench.cli import reports  # noqa: E402,F401
 from lt_workbench.cli import synth  # noqa: E402,F401
 from lt_workbench.cli import qda  # noqa: E402,F401

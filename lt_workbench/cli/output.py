@@ -153,7 +153,7 @@ def header_text(table: pd.DataFrame) -> str:
         first.append(f"as of: {a['as_of']}")
     first.append(f"filters: {describe_filters(a.get('where'), disclosure)}")
     lines = ["; ".join(first)]
-    for key in ("note", "caveat"):
+    for key in ("note", "caveat", "test"):
         if a.get(key):
             lines.append(str(a[key]))
     for w in a.get("warnings") or ():
