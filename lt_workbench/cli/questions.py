@@ -7,6 +7,7 @@ lays the API's figures side by side.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Any, Optional
 
 import pandas as pd
@@ -33,6 +34,11 @@ __all__ = ["trend_command", "compare_command", "funnel_command", "trend_table"]
 _TEST_COLUMNS = ("n_years", "statistic", "p_value", "q_value", "direction", "spans_series_break")
 
 
+def _one_decimal(values: Iterable[Any]) -> list[Any]:
+    """Percents to 1 decimal place, as every table shows them; suppression symbols ('c') unchanged."""
+    return [round(v, 1) if isinstance(v, float) else v for v in values]
+
+
 def trend_table(shares: pd.DataFrame, overall: pd.DataFrame, tests: pd.DataFrame, step: str, layout: str) -> pd.DataFrame:
     """Shares per year (or period) beside each code's trend test, as one table.
 
@@ -54,9 +60,9 @@ def trend_table(shares: pd.DataFrame, overall: pd.DataFrame, tests: pd.DataFrame
         codes = list(dict.fromkeys(shares["code"]))
         labels = dict(zip(shares["code"], shares["label"], strict=False))
         out = pd.DataFrame({"code": codes, "label": [labels[c] for c in codes]})
-        out["percent_all_years"] = overall.set_index("code").loc[codes, "percent"].to_numpy()
-        for s in steps:  # percents shown to 1 decimal place, as everywhere else
-            out[f"percent_{s}"] = [round(v, 1) if isinstance(v, float) else v for v in (pct.loc[c, s] for c in codes)]
+        out["percent_all_years"] = _one_decimal(overall.set_index("code").loc[codes, "percent"])
+        for s in steps:
+            out[f"percent_{s}"] = _one_decimal(pct.loc[c, s] for c in codes)
         out = out.merge(by_code, left_on="code", right_index=True, how="left")
     out.attrs.update(shares.attrs)
     out.attrs.update({"table": "trend", "test": tests.attrs.get("method"), "multiple_testing": tests.attrs.get("multiple_testing")})
