@@ -76,6 +76,27 @@ for _f in (OutputFormat("csv", (".csv",), _text("csv")), OutputFormat("json", ("
     register_format(_f)
 
 
+def _export(fmt: str) -> Callable[[pd.DataFrame, Path], None]:
+    def write(table: pd.DataFrame, path: Path) -> None:
+        from lt_workbench.export.tables import write_file
+
+        write_file(table, path, fmt)
+
+    return write
+
+
+def _sidecar(table: pd.DataFrame, out: Path) -> None:
+    from lt_workbench.export.tables import write_sidecar
+
+    write_sidecar(table, out)
+
+
+# Excel and Parquet (lt_workbench.export) are files only; every file written with --out gets FILE.meta.json beside it.
+register_format(OutputFormat("xlsx", (".xlsx",), write=_export("xlsx")))
+register_format(OutputFormat("parquet", (".parquet",), write=_export("parquet")))
+AFTER_WRITE.append(_sidecar)
+
+
 def format_help() -> str:
     """The --format help text (lists the formats registered when the CLI is built)."""
     names = ", ".join(FORMATS)

@@ -43,6 +43,7 @@ def tabulate_command(
     threshold: ThresholdOption = None,
     fmt: FormatOption = None,
     out: OutOption = None,
+    pivot: Annotated[Optional[str], typer.Option("--pivot", metavar="DIM", help="Wide layout for a board paper: codes down, DIM (one of --by) across.")] = None,
     db: DbOption = None,
 ) -> None:
     """Count reviews (or children, episodes, codings, areas) per code of a frame, rolled up, with Wilson intervals."""
@@ -51,6 +52,10 @@ def tabulate_command(
     table = call_ranked(tab.frequency, "frequency", dict(
         frame=frame, level=level, by=tuple(by or ()), unit=unit, where=tab.parse_where(where or []), totals=totals,
         year_basis=year_basis, db=db, disclosure=disclosure, profile=profile, threshold=threshold), sort=sort, top=top)
+    if pivot:
+        from lt_workbench.export.tables import pivot_table
+
+        table = pivot_table(table, pivot)
     emit(table, fmt, out)
 
 

@@ -20,7 +20,7 @@ from lt_workbench.exceptions import ExportError, WorkbenchError
 from lt_workbench.export.about import about_facts, about_rows, dumps, sidecar_path
 
 __all__ = ["write_table", "FORMATS", "EXTENSIONS", "ExportError", "check_extension", "pivot_table", "with_labels",
-           "atomic_write"]
+           "atomic_write", "write_file", "write_sidecar", "current_db", "current_command"]
 
 # format -> extensions an --out file may have for it.
 EXTENSIONS: dict[str, tuple[str, ...]] = {
@@ -169,7 +169,7 @@ def _write_xlsx(table: pd.DataFrame, facts: dict[str, Any], path: Path) -> None:
     for row in shown.itertuples(index=False):
         values: list[Any] = []
         for i, v in enumerate(row):
-            if v is None or (isinstance(v, float) and v != v):
+            if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v):
                 values.append(None)
                 continue
             if hasattr(v, "item") and not isinstance(v, str):
@@ -230,7 +230,11 @@ def _write_parquet(table: pd.DataFrame, facts: dict[str, Any], path: Path) -> No
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    frame = _parquet_frame(table)
+    shown = _display(table)  # the CSV's rounding, so every format of a command shows the same numbers
+    for col in table.columns:
+        if table[col].dtype == bool or isinstance(table[col].dtype, pd.BooleanDtype):
+            shown[col] = table[col]
+    frame = _parquet_frame(shown)
     arrow = pa.Table.from_pandas(frame, preserve_index=False)
     meta = dict(arrow.schema.metadata or {})
     meta[b"lt_workbench.about"] = json.dumps(facts, ensure_ascii=False, default=str).encode("utf-8")
@@ -281,3 +285,85 @@ def write_table(
 
     atomic_write({target: main, sidecar_path(target): sidecar})
     return facts
+
+
+# --- the command line's writers (registered in cli/output.py) ---------------------------------------
+
+def _context() -> Any:
+    try:  # typer 0.29 carries its own copy of click; older typers use click itself
+        from typer._click.globals import get_current_context
+    except ImportError:  # pragma: no cover
+        from click import get_current_context  # type: ignore[no-redef]
+    return get_current_context(silent=True)
+
+
+def current_command() -> str | None:
+    """The running command line: argv when run as lt-workbench, else rebuilt from the command's parameters."""
+    import shlex
+    import sys
+
+    if Path(sys.argv[0]).name.startswith("lt-workbench"):
+        return " ".join(shlex.quote(a) for a in ["lt-workbench", *sys.argv[1:]])
+    ctx = _context()
+    if ctx is None:
+        return None
+    parts = [ctx.command_path]
+    for key, value in ctx.params.items():
+        if value in (None, False, (), []):
+            continue
+        for v in value if isinstance(value, (list, tuple)) else [value]:
+            parts += [f"--{key.replace('_', '-')}", shlex.quote(str(v))] if value is not True else [f"--{key.replace('_', '-')}"]
+    return " ".join(parts)
+
+
+def current_db() -> str | Path | None:
+    """The --db of the running command (or its default): the About facts' snapshot comes from it."""
+    ctx = _context()
+    while ctx is not None:
+        if ctx.params.get("db") is not None:
+            return ctx.params["db"]  # type: ignore[no-any-return]
+        ctx = ctx.parent
+    from lt_workbench import config
+
+    return config.DEFAULT_DB
+
+
+def _facts(table: pd.DataFrame, fmt: str, path: Path) -> dict[str, Any]:
+    """The About facts of a table written by the command line, computed once per table (sheet and sidecar agree)."""
+    cached = table.attrs.get("_about")
+    if not isinstance(cached, dict):
+        cached = about_facts(table, db=current_db(), command=current_command())
+        cached["columns"] = [str(c) for c in table.columns]
+        table.attrs["_about"] = cached
+    cached.update({"format": fmt, "file": path.name})
+    return cached
+
+
+def write_file(table: pd.DataFrame, path: Path, fmt: str) -> None:
+    """Write the body of an Excel or Parquet file for the command line's `emit` (which renames it into place)."""
+    shown = with_labels(table)
+    name = path.name  # emit writes to ".NAME.<pid>.tmp" and renames it into place
+    if name.startswith(".") and name.endswith(".tmp"):
+        name = name[1:].rsplit(".", 2)[0]
+    facts = _facts(table, fmt, path.with_name(name))
+    if fmt == "xlsx":
+        _write_xlsx(shown, facts, path)
+    elif fmt == "parquet":
+        _write_parquet(shown, facts, path)
+    else:
+        raise ExportError(f"unknown file format {fmt!r}")
+
+
+def write_sidecar(table: pd.DataFrame, out: Path) -> Path:
+    """Write OUT.meta.json beside a file the command line wrote (atomically); the About facts of every --out."""
+    suffix = out.suffix.lower()
+    fmt = next((f for f, exts in EXTENSIONS.items() if suffix in exts), suffix.lstrip("."))
+    facts = dict(_facts(table, fmt, out))
+    facts["file"] = out.name
+    target = sidecar_path(out)
+
+    def write(tmp: Path) -> None:
+        tmp.write_text(dumps(facts), encoding="utf-8")
+
+    atomic_write({target: write})
+    return target

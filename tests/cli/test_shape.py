@@ -80,7 +80,7 @@ def test_format_inferred_from_out(corpus_db: Path, tmp_path: Path) -> None:
     res = runner.invoke(app, ["tabulate", "sex", "--unit", "child", "--db", str(corpus_db), "--out", str(out)])
     assert res.exit_code == 0
     assert json.loads(out.read_text(encoding="utf-8"))["meta"]["unit"] == "child"
-    assert [p.name for p in tmp_path.iterdir()] == ["sex.json"], "no temporary file left beside the output"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sex.json", "sex.json.meta.json"], "no temporary file left beside the output (only its About facts)"
 
 
 def test_header_names_unit_disclosure_and_filters(corpus_db: Path) -> None:
