@@ -214,7 +214,7 @@ def p21_rate(region: str, year: int) -> float:
         return before
     if year >= p["after_year"]:
         return after
-    frac = (year - p["before_year"]) / (p["after_year"] - p["before_year"])
+    frac = float(year - p["before_year"]) / float(p["after_year"] - p["before_year"])
     return before + frac * (after - before)
 
 
