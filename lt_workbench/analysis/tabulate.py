@@ -14,6 +14,7 @@ recommendations (recommendations, overdue, unaddressed patterns) and publish (di
 
 from __future__ import annotations
 
+from lt_workbench.analysis.agreement import agreement, disagreements
 from lt_workbench.analysis.compare import compare, funnel, recurrence
 from lt_workbench.analysis.cooccurrence import cooccurrence
 from lt_workbench.analysis.frequency import frequency, trend, trend_tests
@@ -37,6 +38,7 @@ from lt_workbench.analysis.vocab import (
 )
 
 __all__ = [
+    "agreement", "disagreements",
     "UNITS",
     "UNIT_LABELS",
     "YEAR_BASES",

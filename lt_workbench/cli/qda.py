@@ -11,9 +11,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from lt_workbench.cli.main import DbOption, app, err
+from lt_workbench.cli.main import DbOption, DisclosureOption, FormatOption, LevelOption, OutOption, app, err
 
-__all__ = ["frames_app", "import_app", "frames_export", "import_qdpx"]
+__all__ = ["frames_app", "import_app", "frames_export", "import_qdpx", "agreement_command"]
 
 frames_app = typer.Typer(help="The coding frames: export them for a QDA tool.", no_args_is_help=True)
 import_app = typer.Typer(help="Reviews in from the tools they are coded in, as lt-review/1 JSON documents.", no_args_is_help=True)
@@ -71,3 +71,30 @@ def import_qdpx(
         typer.echo(loaded.summary())
         code = max(code, loaded.exit_code)
     raise typer.Exit(code)
+
+
+@app.command("agreement")
+def agreement_command(
+    frame: Annotated[str, typer.Argument(metavar="FRAME", help="patterns, factors or practice-points.")],
+    level: LevelOption = None,
+    unit: Annotated[str, typer.Option("--unit", metavar="UNIT", help="review (default) or episode.")] = "review",
+    disclosure: DisclosureOption = "public",
+    fmt: FormatOption = None,
+    out: OutOption = None,
+    db: DbOption = None,
+) -> None:
+    """Coder agreement per code on double-coded reviews: n, observed agreement, Cohen's kappa, Krippendorff's alpha.
+
+    With --disclosure restricted, the reviews and codes disagreed on are listed after the table.
+    """
+    from lt_workbench import tabulate as tab
+    from lt_workbench.cli.output import emit
+
+    table = tab.agreement(frame, level=level, unit=unit, db=db)
+    if table.attrs.get("n_reviews", 0) == 0:
+        typer.echo("no double-coded reviews in the database: load second codings (import qdpx writes them under second/)")
+        raise typer.Exit(0)
+    emit(table, fmt, out)
+    if disclosure == "restricted":
+        typer.echo("\nDisagreements (restricted: names reviews):")
+        emit(tab.disagreements(frame, level=level, unit=unit, db=db, disclosure="restricted"), fmt, None)

@@ -177,3 +177,23 @@ def test_unsafe_or_unreadable_projects_are_refused_and_the_others_imported(tmp_p
     problems = [str(p) for p in result.problems if p.source == str(bad)]
     assert len(problems) == 1 and message in problems[0], problems
     assert result.exit_code == 1
+
+
+def test_cli_import_load_and_agreement(project: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from lt_workbench.cli import app
+
+    runner = CliRunner()
+    db = tmp_path / "cli.duckdb"
+    ok = runner.invoke(app, ["import", "qdpx", str(project), "--out", str(tmp_path / "out"), "--load", "--db", str(db)])
+    assert ok.exit_code == 0, ok.output
+    assert "3 reviews written, 2 second codings, 0 reviews rejected" in ok.output and "2 second codings (kept apart" in ok.output
+    bad = tmp_path / "bad.qdpx"
+    bad.write_bytes(qdpx_bytes(_bad_project()))
+    res = runner.invoke(app, ["import", "qdpx", str(bad), "--out", str(tmp_path / "out2")])
+    assert res.exit_code == 1 and "1 reviews written" in res.output
+    agree = runner.invoke(app, ["agreement", "factors", "--db", str(db)])
+    assert agree.exit_code == 0 and "FL.IA.04" in agree.output
+    usage = runner.invoke(app, ["agreement", "practice-points", "--unit", "episode", "--db", str(db)])
+    assert usage.exit_code == 2
