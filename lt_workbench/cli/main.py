@@ -17,7 +17,7 @@ import typer
 from typer.core import TyperArgument, TyperGroup
 
 from lt_workbench import __version__, config
-from lt_workbench.cli.output import format_help
+from lt_workbench.cli.output import cli_message, format_help
 from lt_workbench.exceptions import WorkbenchError
 
 __all__ = [
@@ -84,7 +84,7 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except WorkbenchError as e:
-            err(f"lt-workbench: error: {e}")
+            err(f"lt-workbench: error: {cli_message(str(e))}")
             ctx.exit(2)
 
 

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ __all__ = [
     "cli_name",
     "describe_filters",
     "header_text",
+    "cli_message",
     "emit",
 ]
 
@@ -137,6 +139,33 @@ def cli_name(dim: str) -> str:
     return str(dim).replace("_", "-")
 
 
+# The analysis API's messages speak to Python callers; on the command line the same advice names options.
+_PYTHON_TO_CLI: tuple[tuple[str, str], ...] = (
+    (r"\bdisclosure='restricted' \(CLI: --disclosure restricted\)", "--disclosure restricted"),
+    (r"\bdisclosure=['\"]?(public|restricted)['\"]?", r"--disclosure \1"),
+    (r"\bwith_code=", "--with "),
+    (r"\bframe=(?=\W|$)", "--frame"),
+    (r"\bperiods=", "--periods "),
+    (r"\byear_basis\b", "--year-basis"),
+    (r"\bmin_together\b", "--min-together"),
+    (r"\((where|by)\)", r"(--\1)"),
+    (r"^where (?=[a-z_]+=)", "--where "),
+    (r"\brecent_years\b", "--recent-years"),
+    (r"\b(cooccurrence|recurrence|frequency|trend_tests|trend|compare|funnel|evidence|overdue)\(\)",
+     lambda m: "lt-workbench " + {"frequency": "tabulate", "trend_tests": "trend"}.get(m.group(1), m.group(1))),
+)
+_DIM_WORDS = re.compile(r"\b(review_type|age_band|harm_type|intervention_level|quality_grade|factor_level|family_factor|"
+                        r"trigger_reason|recommendation_kind|recommendation_level|recommendation_status|practice_points)\b")
+
+
+def cli_message(text: str) -> str:
+    """An analysis message as a command-line user reads it: options instead of Python arguments, and
+    dimension names spelt as on the command line (review-type, age-band)."""
+    for pattern, repl in _PYTHON_TO_CLI:
+        text = re.sub(pattern, repl, text)
+    return _DIM_WORDS.sub(lambda m: cli_name(m.group(1)), text)
+
+
 def _value(v: Any) -> str:
     if isinstance(v, range):
         return f"{v.start}..{v.stop - 1}" if len(v) else "(none)"
@@ -178,7 +207,7 @@ def header_text(table: pd.DataFrame) -> str:
         if a.get(key):
             lines.append(str(a[key]))
     for w in a.get("warnings") or ():
-        lines.append(f"warning: {w}")
+        lines.append(f"warning: {cli_message(str(w))}")
     return "\n".join(lines)
 
 

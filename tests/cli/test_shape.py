@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from lt_workbench import __version__
 from lt_workbench.cli import app
-from lt_workbench.cli.output import describe_filters, header_text, resolve_format
+from lt_workbench.cli.output import cli_message, describe_filters, header_text, resolve_format
 
 runner = CliRunner()
 
@@ -118,3 +118,22 @@ def test_deliberate_error_is_a_message_and_exit_2(corpus_db: Path) -> None:
     assert res.exit_code == 2
     assert res.stderr.startswith("lt-workbench: error: ") and "atlantis" in res.stderr
     assert "Traceback" not in res.output
+
+
+@pytest.mark.parametrize(("api", "cli"), [
+    ("code 'X' is in several frames (a, b): name one with frame=", "code 'X' is in several frames (a, b): name one with --frame"),
+    ("run it with disclosure='restricted' (CLI: --disclosure restricted) and keep", "run it with --disclosure restricted and keep"),
+    ("unknown year_basis 'x': use one of completed", "unknown --year-basis 'x': use one of completed"),
+    ("'pattern' can filter (where) but not group (by); to cross it with a frame use cooccurrence()",
+     "'pattern' can filter (--where) but not group (--by); to cross it with a frame use lt-workbench cooccurrence"),
+    ("where review_type='x' is not a known value", "--where review-type='x' is not a known value"),
+    ("refused: to count pairs with P2.1 use with_code='P2.1'", "refused: to count pairs with P2.1 use --with 'P2.1'"),
+    ("region 'north_west' stays as it is", "region 'north_west' stays as it is"),
+])
+def test_messages_name_options_not_python_arguments(api: str, cli: str) -> None:
+    assert cli_message(api) == cli
+
+
+def test_error_names_dimensions_as_the_command_line_spells_them(corpus_db: Path) -> None:
+    res = runner.invoke(app, ["tabulate", "patterns", "--by", "review_typ", "--db", str(corpus_db)])
+    assert res.exit_code == 2 and "review-type" in res.stderr and "review_type" not in res.stderr
