@@ -140,7 +140,7 @@ def cli_name(dim: str) -> str:
 
 
 # The analysis API's messages speak to Python callers; on the command line the same advice names options.
-_PYTHON_TO_CLI: tuple[tuple[str, str], ...] = (
+_PYTHON_TO_CLI: tuple[tuple[str, str | Callable[[re.Match[str]], str]], ...] = (
     (r"\bdisclosure='restricted' \(CLI: --disclosure restricted\)", "--disclosure restricted"),
     (r"\bdisclosure=['\"]?(public|restricted)['\"]?", r"--disclosure \1"),
     (r"\bwith_code=", "--with "),
