@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 import pandas as pd
 
-from lt_workbench.analysis import tabulate as tab
+from lt_workbench.analysis.scope import cell_evidence
 from lt_workbench.explorer import panels
 from lt_workbench.explorer.views import EvidenceTarget
 from lt_workbench.model.frames import labels as frame_labels
@@ -65,7 +65,10 @@ class EvidenceSection:
         self.table = None
 
     def where(self, target: EvidenceTarget) -> dict[str, Any]:
-        """The `where` of the clicked cell: the current filters, narrowed to its year or companion pattern."""
+        """The `where` of the clicked cell: the current filters, narrowed to its year or companion pattern.
+
+        (Reviews holding both; within episodes `cell_evidence` narrows further, to the episodes holding both.)
+        """
         s = self.ex._snap
         where = dict(s.where) if s else {}
         if target.year is not None:
@@ -99,7 +102,9 @@ class EvidenceSection:
                 "in public output. Inside the secure environment, switch <i>Disclosure</i> to <b>Restricted</b> and "
                 "click again.</div>")
             return
-        table = tab.evidence(code, frame=s.frame, where=self.where(target), con=ex.con, version=version)
+        unit = ex._pair_unit(s) if with_code is not None else s.unit
+        table = cell_evidence(code, frame=s.frame, unit=unit, where=s.where, year=year, with_code=with_code, con=ex.con,
+                              version=version)
         self.table = table
         ex.table.set_views(evidence=True)
         self.html.value = panels.evidence_panel(table, what, s, target, version)

@@ -57,9 +57,7 @@ class Explorer(widgets.VBox):
     ) -> None:
         self.db_path = Path(db) if db is not None else DEFAULT_DB
         self._own_con = con is None
-        if con is None:
-            # Through tabulate once, so a database loaded before the derived tables existed gets them.
-            tab.frequency("nation", db=self.db_path)
+        if con is None:  # read-only: an open explorer never writes (and never takes the writer's lock)
             con = connect(self.db_path, read_only=True)
         self.con = con
         self.profile, self.threshold, self.version = profile, threshold, version

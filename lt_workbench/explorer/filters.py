@@ -18,6 +18,7 @@ import ipywidgets as widgets
 from lt_workbench.analysis import tabulate as tab
 from lt_workbench.analysis.scope import ScopeOptions, scope_options
 from lt_workbench.config import DEFAULT_TAXONOMY_VERSION
+from lt_workbench.exceptions import TabulationError
 from lt_workbench.model.db import connect
 from lt_workbench.model.frames import labels as frame_labels
 from lt_workbench.model.frames import taxonomy_frame
@@ -141,9 +142,9 @@ class FilterPanel(widgets.VBox):
                 finally:
                     c.close()
         if frame not in FRAME_CHOICES:
-            raise ValueError(f"frame must be one of {', '.join(FRAME_CHOICES)}, got {frame!r}")
+            raise TabulationError(f"frame must be one of {', '.join(FRAME_CHOICES)}, got {frame!r}")
         if disclosure not in ("public", "restricted"):
-            raise ValueError(f"disclosure must be 'public' or 'restricted', got {disclosure!r}")
+            raise TabulationError(f"disclosure must be 'public' or 'restricted', got {disclosure!r}")
         self.version = version
         self.scope = options
         self._callbacks: list[Callable[[], None]] = []
@@ -283,7 +284,7 @@ class FilterPanel(widgets.VBox):
         """Set several filters at once (names as in `controls`; years as (first, last)); one notification."""
         unknown = set(values) - set(self.controls)
         if unknown:
-            raise ValueError(f"unknown filter(s) {sorted(unknown)}: filters are {', '.join(self.controls)}")
+            raise TabulationError(f"unknown filter(s) {sorted(unknown)}: filters are {', '.join(self.controls)}")
         order = ["frame", "level", "nation", "region", "area"]
         with self.hold():
             for name in sorted(values, key=lambda n: order.index(n) if n in order else len(order)):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,7 @@ from lt_workbench.present.fmt import display as _fmt
 from lt_workbench.present.fmt import nan_number
 from lt_workbench.present.fmt import significant as _sig
 
-__all__ = ["STYLE", "TABLE_VIEWS", "table_panel", "evidence_panel", "code_label", "status", "empty_status"]
+__all__ = ["STYLE", "TABLE_VIEWS", "table_panel", "evidence_panel", "code_label", "status", "empty_status", "factor_words"]
 
 STYLE = """
 <style>
@@ -154,9 +155,16 @@ def _html_pivot(table: pd.DataFrame, s: Snapshot, version: str) -> str:
 def evidence_panel(table: pd.DataFrame, what: str, s: Snapshot, target: EvidenceTarget, version: str, limit: int = 25) -> str:
     """The evidence behind a clicked number as HTML: per review, the findings (or codings) and their episodes."""
     n_reviews = table["review_id"].nunique() if len(table) else 0
+    # The number of the cell clicked, in its unit (reviews, episodes, areas), counted from these rows.
+    units, unit = table.attrs.get("units"), str(table.attrs.get("unit", "review"))
+    if units is None:
+        units, unit = n_reviews, "review"
+    unit_words = tab.UNIT_LABELS.get(unit, unit + "s")
+    together = "in the same episode" if unit == "episode" else "in the same review"
     head = (f"<div class='ltw-note'><b>Restricted</b>: what reviewers wrote. Not for publication.</div>"
-            f"<div>{what}: <b>{n_reviews}</b> review{'s' if n_reviews != 1 else ''}"
-            f"{' (all with ' + html.escape(target.with_code) + ')' if target.with_code else ''}"
+            f"<div>{what}: <b>{units}</b> {html.escape(unit_words if units != 1 else unit_words.rstrip('s'))}"
+            f"{' (each with ' + html.escape(target.with_code) + ' ' + together + ')' if target.with_code else ''}"
+            f"{f' in {n_reviews} reviews' if unit != 'review' else ''}"
             f" · {html.escape(s.description)}</div>")
     if not len(table):
         return head + "<div class='ltw-note'>No codings behind this cell.</div>"
@@ -181,7 +189,7 @@ def evidence_panel(table: pd.DataFrame, what: str, s: Snapshot, target: Evidence
                     f"<div class='ltw-ev-finding'><span class='ltw-tag {html.escape(direction)}'>{html.escape(direction)}</span>"
                     f"<i>{html.escape(plabels.get(coded, coded))}</i> ({html.escape(coded)}): {html.escape(str(r0['finding']))}</div>")
                 for _, e in f.iterrows():
-                    bits.append(_episode_html(e))
+                    bits.append(_episode_html(e, version))
         else:
             for _, e in g.iterrows():
                 coded = str(e["coded_as"])
@@ -190,12 +198,29 @@ def evidence_panel(table: pd.DataFrame, what: str, s: Snapshot, target: Evidence
                 bits.append(f"<div class='ltw-ev-finding'><span class='ltw-tag'>{html.escape(infl)}</span>"
                             f"<i>{html.escape(plabels.get(coded, coded))}</i> ({html.escape(coded)})"
                             f"{': ' + html.escape(str(note)) if isinstance(note, str) and note else ''}</div>")
-                bits.append(_episode_html(e, factors=False))
+                bits.append(_episode_html(e, version, factors=False))
         bits.append("</div>")
         parts.append("".join(bits))
     return "".join(parts)
 
-def _episode_html(e: pd.Series, factors: bool = True) -> str:
+_FACTOR_AT = re.compile(r"(^|; )([A-Z]{2}(?:\.[A-Z]+)?(?:\.\d+)?) \(")
+
+
+def factor_words(text: str, version: str) -> str:
+    """An episode's factor list ("FL.WORK.03 (hindering): note; ...") as HTML with each factor's label beside its code."""
+    labels = frame_labels("factors", version)
+    out, last = [], 0
+    for m in _FACTOR_AT.finditer(text):
+        code = m.group(2)
+        out.append(html.escape(text[last:m.start(2)]))
+        label = labels.get(code)
+        out.append(f"<i>{html.escape(label)}</i> {html.escape(code)}" if label else html.escape(code))
+        last = m.end(2)
+    out.append(html.escape(text[last:]))
+    return "".join(out)
+
+
+def _episode_html(e: pd.Series, version: str, factors: bool = True) -> str:
     if pd.isna(e.get("episode_id")):
         return ""
     practice = str(e.get("practice") or "")
@@ -206,7 +231,7 @@ def _episode_html(e: pd.Series, factors: bool = True) -> str:
            f"<i>{html.escape(str(e.get('judgement') or ''))}</i></div>")
     fac = e.get("episode_factors")
     if factors and isinstance(fac, str) and fac:
-        out += f"<div class='ltw-ev-factors'>Factors: {html.escape(fac)}</div>"
+        out += f"<div class='ltw-ev-factors'>Factors: {factor_words(fac, version)}</div>"
     return out
 
 

@@ -13,6 +13,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from lt_workbench.analysis import tabulate as tab
+from lt_workbench.exceptions import TabulationError
 from lt_workbench.explorer import panels
 from lt_workbench.explorer.download import DownloadButton, table_csv, table_xlsx
 from lt_workbench.explorer.filters import DEPTH_LABELS, FRAME_CHOICES
@@ -115,7 +116,7 @@ class TableSection:
     def _shown(self) -> pd.DataFrame:
         table = self.current()
         if table is None:
-            raise ValueError("no table: the filters leave no reviews")
+            raise TabulationError("no table to download: the filters leave no reviews; widen them (or set one back to Any)")
         return table
 
     def csv_bytes(self) -> bytes:

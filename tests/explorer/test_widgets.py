@@ -22,7 +22,7 @@ import pytest
 
 from lt_workbench.analysis import tabulate as tab
 from lt_workbench.model.db import connect
-from lt_workbench.exceptions import DatabaseError
+from lt_workbench.exceptions import DatabaseError, TabulationError, WorkbenchError
 from lt_workbench.model.load import load
 from lt_workbench.explorer.widgets import ANY, DownloadButton, Explorer, FilterPanel, PatternPicker, scope_options
 from lt_workbench.present.tables import render as render_table
@@ -110,7 +110,7 @@ def test_filter_panel_cascades_and_builds_where(con) -> None:
     assert panel.direction.description == "Influence"
     assert {c for _, c in panel.direction.options} == {ANY, "supporting", "hindering"}
     assert "direction" not in panel.where and "influence" not in panel.where
-    with pytest.raises(ValueError, match="unknown filter"):
+    with pytest.raises(TabulationError, match="unknown filter"):
         panel.set(colour="red")
 
 
@@ -303,7 +303,7 @@ def test_a_filter_that_leaves_no_reviews_says_so(explorer: Explorer, con) -> Non
     assert len(explorer.bar.data[0].x) == 0 and len(explorer.heat_year.data[0].y) == 0
     assert explorer.bar.layout.annotations[0].text == "No reviews match these filters"
     assert explorer.csv_button.disabled and explorer.current_table() is None
-    with pytest.raises(ValueError, match="no reviews"):
+    with pytest.raises(TabulationError, match="no reviews"):
         explorer.csv_bytes()
     explorer.filters.disclosure.value = "public"  # a 0 is a true zero: public mode says the same
     assert explorer.empty and "No reviews match these filters" in explorer.status.value
@@ -493,10 +493,107 @@ def test_bad_arguments_fail_clearly_and_a_half_built_explorer_closes(sample_db: 
             built.append(self)
             super().__init__(*args, **kwargs)
 
-    with pytest.raises(ValueError, match="disclosure must be 'public' or 'restricted'"):
+    with pytest.raises(TabulationError, match="disclosure must be 'public' or 'restricted'"):
         Probe(db=sample_db, disclosure="secret")
     with pytest.raises(DatabaseError, match="does not exist: load reviews first"):
         Probe(db=sample_db.parent / "missing.duckdb")
     # ipywidgets calls close() when the object is collected: it must not fail on what was never set.
     for half_built in built:
         half_built.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Defects found reading the code (#14 §5): each test failed before its fix
+
+
+def test_widgets_raise_the_packages_own_errors(con, sample_db: Path) -> None:
+    """Bad arguments raise lt_workbench.exceptions (catchable as WorkbenchError), never a bare ValueError."""
+    for make in (lambda: FilterPanel(con=con, frame="colours"), lambda: FilterPanel(con=con, disclosure="secret"),
+                 lambda: FilterPanel(con=con).set(colour="red"), lambda: Explorer(db=sample_db, disclosure="secret")):
+        with pytest.raises(WorkbenchError) as err:
+            make()
+        assert not isinstance(err.value, ValueError)
+
+
+def test_changing_frame_or_depth_keeps_the_explorers_lock_and_home_thread(con) -> None:
+    """_quiet_picker used to replace the lock, the home thread and the loop on every frame or depth change."""
+    ex = Explorer(con=con, disclosure="restricted", debounce=0)
+    try:
+        lock, home = ex._lock, ex._sched.home_thread
+        ex.filters.set(frame="factors", level=3)
+        ex.filters.set(level=1)
+        assert ex._lock is lock and ex._sched.home_thread == home == threading.get_ident()
+        # A change delivered on another thread (ipykernel's subshell) must not move the home there either.
+        worker = threading.Thread(target=lambda: ex.filters.set(frame="patterns", level=2))
+        worker.start()
+        worker.join(30)
+        assert ex._lock is lock and ex._sched.home_thread == home
+        assert ex.picker.frame == "patterns" and ex.picker.level == 2
+    finally:
+        ex.close()
+
+
+def _cell_number(html_text: str) -> int:
+    return int(re.search(r": <b>(\d+)</b> ", html_text).group(1))
+
+
+@pytest.mark.parametrize("frame,unit", [("patterns", "review"), ("patterns", "episode"), ("factors", "review"),
+                                        ("factors", "episode")])
+def test_every_cell_opens_exactly_the_units_behind_its_number(con, frame: str, unit: str) -> None:
+    """A click on a bar, a year cell or a pair cell shows evidence for exactly the units its number counts."""
+    ex = Explorer(con=con, disclosure="restricted", debounce=0, frame=frame, unit=unit)
+    try:
+        ex.filters.set(region="north_west")
+        keys = ["review_id", "episode_id"] if unit == "episode" else ["review_id"]
+
+        def units(ev: pd.DataFrame) -> int:
+            return len(ev[keys].dropna().drop_duplicates())
+
+        # the bar: its "n of N" text is the number clicked
+        bar = ex.bar.data[0]
+        for i in (0, len(ex.bar_codes) - 1):
+            click(ex.bar, xs=[bar.x[i]], ys=[bar.y[i]], inds=[i])
+            shown = int(ex.bar.data[1].text[i].split(" of ")[0].replace(",", ""))
+            assert units(ex.evidence_table) == shown == _cell_number(ex.evidence_html.value)
+        # a year cell: the count printed in it
+        heat = ex.heat_year.data[0]
+        i, j = next((i, j) for i in range(len(heat.y)) for j in range(len(heat.x)) if heat.text[i][j] not in ("", "0"))
+        click(ex.heat_year, xs=[heat.x[j]], ys=[heat.y[i]], inds=[[i, j]])
+        assert units(ex.evidence_table) == int(heat.text[i][j]) == _cell_number(ex.evidence_html.value)
+        assert set(ex.evidence_table["year"]) == {heat.x[j]}
+        # pair cells: the number of units holding both
+        pair = ex.heat_pair.data[0]
+        cells = [(i, j) for i in range(len(pair.y)) for j in range(len(pair.x)) if pair.z[i][j]]
+        for i, j in cells[:3] + cells[-2:]:
+            click(ex.heat_pair, xs=[pair.x[j]], ys=[pair.y[i]], inds=[[i, j]])
+            assert units(ex.evidence_table) == pair.z[i][j] == _cell_number(ex.evidence_html.value)
+    finally:
+        ex.close()
+
+
+def test_factor_pattern_cell_lists_the_episodes_it_counts_not_every_review_with_the_pattern(explorer: Explorer, con) -> None:
+    """LS.ORG x P4.3 within episodes: the cell said 114 episodes and the panel listed 487 (every LS.ORG coding in
+    a review with P4.3). Oracle: the co-occurrence table's n_ab, and episode sets read straight from the base tables."""
+    explorer.filters.set(frame="factors", level=2, unit="episode")
+    explorer.open_evidence("LS.ORG", with_code="P4.3")
+    co = tab.cooccurrence("factor-pattern", level=2, factor_level=2, unit="episode", tests=False, con=con)
+    n_ab = int(co.loc[(co["code_a"] == "LS.ORG") & (co["code_b"] == "P4.3"), "n_ab"].iloc[0])
+    ev = explorer.evidence_table
+    episodes = set(zip(ev["review_id"], ev["episode_id"], strict=True))
+    assert len(episodes) == n_ab == _cell_number(explorer.evidence_html.value)
+    # independent recomputation from the base tables: episodes coded LS.ORG.* on which a P4.3(.*) finding rests
+    truth = set(con.execute(
+        """SELECT DISTINCT fc.review_id, fc.episode_id FROM factor_codings AS fc
+           JOIN pattern_episodes AS pe ON pe.review_id = fc.review_id AND pe.episode_id = fc.episode_id
+           JOIN pattern_findings AS pf ON pf.review_id = pe.review_id AND pf.finding_no = pe.finding_no
+           WHERE (fc.code = 'LS.ORG' OR fc.code LIKE 'LS.ORG.%') AND (pf.code = 'P4.3' OR pf.code LIKE 'P4.3.%')""").fetchall())
+    assert episodes == truth
+    assert ev["coded_as"].str.startswith("LS.ORG").all()
+
+
+def test_evidence_names_factors_by_their_labels_beside_codes(explorer: Explorer) -> None:
+    explorer.open_evidence(explorer.bar_codes[0])
+    text = explorer.evidence_html.value
+    factors = re.findall(r"<div class='ltw-ev-factors'>Factors: (.*?)</div>", text)
+    assert factors and all("<i>" in f for f in factors)
+    assert "<i>Organisational" in text or "<i>Aspects" in text or "<i>Nature" in text
