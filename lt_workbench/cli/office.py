@@ -15,7 +15,7 @@ from lt_workbench import config
 from lt_workbench.cli.main import app
 from lt_workbench.cli.qda import import_app
 
-__all__ = ["template_app", "export_app", "template_xlsx", "import_xlsx"]
+__all__ = ["template_app", "export_app", "template_xlsx", "import_xlsx", "import_docx"]
 
 template_app = typer.Typer(help="Blank coding workbooks to fill in.", no_args_is_help=True)
 export_app = typer.Typer(help="Results out: every table as Parquet, or a public release in the official-statistics CSV standard.",
@@ -79,3 +79,19 @@ def import_xlsx(
     from lt_workbench.ingest.xlsx import import_workbooks
 
     _finish(import_workbooks(files, out, taxonomy), out, load, db)
+
+
+@import_app.command("docx")
+def import_docx(
+    files: Annotated[list[Path], typer.Argument(help="Word reports (.docx) holding the table of key practice episodes.")],
+    out: OutDir,
+    metadata: Annotated[Optional[Path], typer.Option("--metadata", help="Workbook with Review and Children sheets (as the template) "
+                                                                       "for the fields a report does not hold; matched on review_id.")] = None,
+    load: LoadOpt = False,
+    taxonomy: Annotated[str, typer.Option("--taxonomy", help="Taxonomy version of the codes.")] = config.DEFAULT_TAXONOMY_VERSION,
+    db: DbOpt = None,
+) -> None:
+    """Episodes and factor codings from the Appendix 4 table; problems as REPORT.docx: table T, row R, column C, line L."""
+    from lt_workbench.ingest.docx import import_reports
+
+    _finish(import_reports(files, out, metadata=metadata, version=taxonomy), out, load, db)

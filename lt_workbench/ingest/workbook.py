@@ -36,6 +36,7 @@ __all__ = [
     "resolve_list",
     "read_sheets",
     "excel_date",
+    "check_archive",
 ]
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -226,7 +227,7 @@ class Sheet:
     header_row: int = 0
 
 
-def _check_archive(path: Path) -> None:
+def check_archive(path: Path) -> None:
     try:
         size = path.stat().st_size
     except OSError as e:
@@ -274,7 +275,7 @@ def read_sheets(path: Path, wanted: tuple[str, ...] = DATA_SHEETS, required: tup
     """
     from python_calamine import CalamineWorkbook
 
-    _check_archive(path)
+    check_archive(path)
     try:
         wb = CalamineWorkbook.from_path(str(path))
     except Exception as e:  # calamine raises its own error types for damaged parts
