@@ -96,5 +96,5 @@ def agreement_command(
         raise typer.Exit(0)
     emit(table, fmt, out)
     if disclosure == "restricted":
-        typer.echo("\nDisagreements (restricted: names reviews):")
+        typer.echo("\n\nDisagreements (restricted: names reviews):")
         emit(tab.disagreements(frame, level=level, unit=unit, db=db, disclosure="restricted"), fmt, None)

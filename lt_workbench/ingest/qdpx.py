@@ -2,11 +2,13 @@
 
 A `.qdpx` is untrusted: before anything is read, every zip entry must lie inside the archive root
 and the entries together must expand to at most `MAX_EXPANDED_BYTES`; each entry is read with that
-cap enforced on the bytes actually inflated. The XML is parsed with `defusedxml` (no entities, no
-external references). Real exports differ, and none of these may crash the reader: the entry is
+cap enforced on the bytes actually inflated. Real exports differ, and none of these may crash the reader: the entry is
 `project.qde` or `Project.qde` (or the one `.qde` at the root); sources sit under `sources/` or
 `Sources/`; namespaces and optional elements vary (elements are matched by local name); GUIDs may
 be upper case or in braces; a project may have no Cases, Users or Variables.
+
+The XML is parsed by lxml with entity resolution, DTD loading and network access off, and a
+document that declares a DTD (the only place entities can be declared) is refused outright.
 """
 
 from __future__ import annotations
@@ -15,11 +17,9 @@ import posixpath
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
-from xml.etree.ElementTree import Element
+from typing import Any, Iterator
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import ParseError, fromstring
+from lxml import etree
 
 from lt_workbench.exceptions import IngestError
 
@@ -112,25 +112,36 @@ class Project:
     has_case_element: bool = False
 
 
+Element = Any  # an lxml element; the reader only walks children, attributes and text
+
+
 def _local(tag: object) -> str:
-    text = str(tag)
-    return text.rsplit("}", 1)[-1] if "}" in text else text
+    if not isinstance(tag, str):  # comments and processing instructions
+        return ""
+    return tag.rpartition("}")[2]
 
 
 def _kids(el: Element, name: str) -> Iterator[Element]:
-    for child in el:
-        if _local(child.tag) == name:
-            yield child
+    """Children by local name (namespaces are stripped once after parsing, so lxml matches them in C)."""
+    return el.iterchildren(name)  # type: ignore[no-any-return]
 
 
 def _kid(el: Element, name: str) -> Element | None:
-    return next(_kids(el, name), None)
+    return next(el.iterchildren(name), None)
+
+
+def _strip_namespaces(root: Element) -> None:
+    """Tools differ in the namespace they write (or none): match elements by local name only."""
+    for el in root.iter():
+        tag = el.tag
+        if isinstance(tag, str) and tag[:1] == "{":
+            el.tag = tag.rpartition("}")[2]
 
 
 def _text(el: Element | None) -> str | None:
     if el is None or el.text is None:
         return None
-    return el.text
+    return str(el.text)
 
 
 class _Archive:
@@ -271,12 +282,15 @@ def read_project(path: str | Path, limit: int = MAX_EXPANDED_BYTES) -> Project:
     with arch.zip:
         entry = arch.project_entry()
         raw = arch.read(entry)
+        parser = etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False, remove_comments=True)
         try:
-            root = fromstring(raw)
-        except DefusedXmlException as e:
-            raise IngestError(f"{path}: {entry.filename}: refused XML construct ({type(e).__name__}: entities and external references are not read)") from e
-        except ParseError as e:
+            root = etree.fromstring(raw, parser)
+        except etree.XMLSyntaxError as e:
             raise IngestError(f"{path}: {entry.filename}: malformed XML ({e})") from e
+        docinfo = root.getroottree().docinfo
+        if docinfo.doctype or docinfo.internalDTD is not None:
+            raise IngestError(f"{path}: {entry.filename}: refused XML construct (a DOCTYPE: entities and external references are not read)")
+        _strip_namespaces(root)
         if _local(root.tag) != "Project":
             raise IngestError(f"{path}: {entry.filename}: the root element is {_local(root.tag)!r}, not a REFI-QDA Project")
         project = Project(str(path))
