@@ -189,8 +189,11 @@ def describe_filters(where: Mapping[str, Any] | None, disclosure: str | None = N
     return ", ".join(parts)
 
 
-def header_text(table: pd.DataFrame) -> str:
-    """What a reader needs beside the numbers: unit, disclosure, filters, note, caveat, warnings."""
+def header_text(table: pd.DataFrame, full: bool = True) -> str:
+    """What a reader needs beside the numbers: unit, disclosure, filters, note, caveat, test, warnings.
+
+    full=False leaves out the note, caveat and test (for formats whose caption or meta carries them).
+    """
     a = table.attrs
     disclosure = str(a.get("disclosure", "restricted"))
     first = [f"unit: {a.get('unit_label') or a.get('unit') or '?'}"]
@@ -203,7 +206,7 @@ def header_text(table: pd.DataFrame) -> str:
         first.append(f"as of: {a['as_of']}")
     first.append(f"filters: {describe_filters(a.get('where'), disclosure)}")
     lines = ["; ".join(first)]
-    for key in ("note", "caveat", "test"):
+    for key in ("note", "caveat", "test") if full else ():
         if a.get(key):
             lines.append(str(a[key]))
     for w in a.get("warnings") or ():
@@ -235,7 +238,8 @@ def emit(table: pd.DataFrame, fmt: str | None, out: Path | None, *, quiet: bool 
     """
     spec = resolve_format(fmt, out)
     if not quiet:
-        typer.echo(header_text(table), err=True)
+        # CSV has nowhere to carry its note; JSON (meta) and Markdown (caption) do, so theirs is not repeated.
+        typer.echo(header_text(table, full=spec.name == "csv"), err=True)
     if out is None:
         assert spec.render is not None
         typer.echo(spec.render(table), nl=False)

@@ -51,11 +51,8 @@ def trend_table(shares: pd.DataFrame, overall: pd.DataFrame, tests: pd.DataFrame
     if layout == "long":
         out = shares.merge(by_code, left_on="code", right_index=True, how="left")
     else:
-        steps = list(dict.fromkeys(shares[step]))
-        if step == "year":
-            steps = sorted(steps)
-        else:  # periods come latest first: show them in time order
-            steps = list(reversed(steps))
+        # In time order: years as numbers, periods ("2013-2017", "2023 onwards") by their first year.
+        steps = sorted(dict.fromkeys(shares[step]), key=lambda s: int(str(s)[:4]))
         pct = shares.pivot(index="code", columns=step, values="percent")
         codes = list(dict.fromkeys(shares["code"]))
         labels = dict(zip(shares["code"], shares["label"], strict=False))

@@ -215,3 +215,13 @@ def test_values_unknown_name_lists_what_exists(corpus_db: Path) -> None:
 def test_compare_without_a_group_is_a_usage_error(corpus_db: Path) -> None:
     res = runner.invoke(app, ["compare", "patterns", "--db", str(corpus_db)])
     assert res.exit_code == 2 and "--group region=north_west" in res.output
+
+
+def test_trend_periods_are_in_time_order_and_equal_frequency(corpus_db: Path) -> None:
+    cli = run_json(["trend", "patterns", "--level", "1", "--periods", "4", "--disclosure", "restricted"], corpus_db)
+    starts = [int(c.split("_")[1][:4]) for c in cli.columns if c.startswith("percent_") and c != "percent_all_years"]
+    assert starts == sorted(starts) and len(starts) > 1
+    api = tab.frequency("patterns", level=1, by=("period",), periods=4, db=corpus_db)
+    wide = cli.set_index("code")
+    for row in api.itertuples(index=False):
+        assert wide.loc[row.code, f"percent_{row.period}"] == pytest.approx(round(row.percent, 1), nan_ok=True)
