@@ -62,6 +62,8 @@ def trend_table(shares: pd.DataFrame, overall: pd.DataFrame, tests: pd.DataFrame
             out[f"percent_{s}"] = _one_decimal(pct.loc[c, s] for c in codes)
         out = out.merge(by_code, left_on="code", right_index=True, how="left")
     out.attrs.update(shares.attrs)
+    warnings = [*shares.attrs.get("warnings", []), *tests.attrs.get("warnings", [])]
+    out.attrs["warnings"] = list(dict.fromkeys(warnings))
     out.attrs.update({"table": "trend", "test": tests.attrs.get("method"), "multiple_testing": tests.attrs.get("multiple_testing")})
     return out
 

@@ -24,7 +24,7 @@ from lt_workbench.cli.ranking import SortOption, TopOption, call_ranked
 __all__ = ["tabulate_command", "recurrence_command", "cooccurrence_command", "evidence_command"]
 
 FRAME_HELP = ("patterns, factors, practice-points, family-factors, agencies, age-band, sex, harm-types, outcome, "
-              "review-type, trigger, intervention-level, recommendation-kind, ... (lt-workbench values frames)")
+              "review-type, trigger, intervention-level, recommendation-kind, ... (`lt-workbench values` lists them).")
 
 
 @app.command("tabulate")

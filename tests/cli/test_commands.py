@@ -170,9 +170,15 @@ def test_cooccurrence_with_keeps_only_pairs_with_the_code(corpus_db: Path) -> No
     assert list(ranked["lift"]) == sorted(cli["lift"], reverse=True)[:3]
 
 
-def test_cooccurrence_with_an_unknown_code_warns(corpus_db: Path) -> None:
-    res = run(["cooccurrence", "patterns", "--level", "2", "--with", "P2", "--disclosure", "restricted"], corpus_db)
-    assert "warning: no pair includes P2" in res.stderr
+def test_cooccurrence_with_a_code_of_another_level_is_not_silent(corpus_db: Path) -> None:
+    """P2 is a level-1 code: asking for pairs with it at level 2 is refused (exit 2) or warned about, never a silent empty table."""
+    res = runner.invoke(app, ["cooccurrence", "patterns", "--level", "2", "--with", "P2", "--disclosure", "restricted",
+                              "--db", str(corpus_db)])
+    assert res.exit_code in (0, 2), res.output
+    if res.exit_code == 0:
+        assert "warning: no pair includes P2" in res.stderr
+    else:
+        assert "P2" in res.stderr and "Traceback" not in res.output
 
 
 @pytest.mark.parametrize(("args", "col", "ascending"), [
