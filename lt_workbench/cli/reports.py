@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
 from lt_workbench import config
 from lt_workbench.cli.main import DbOption, app, err
 
-__all__ = ["report_command", "batch_command", "BATCH_LAYOUT"]
+__all__ = ["report_command", "batch_command", "BATCH_LAYOUT", "describe_parameter"]
 
 BATCH_LAYOUT = """\
 description = "Weekly public reports"   # optional
@@ -27,13 +27,34 @@ for_each = "region"                     # optional: one report per region that h
 output = "summary_2015_on"              # optional: file name stem inside the dated folder"""
 
 
+def _placeholder(param: Any) -> str:
+    """What to write after `-p NAME=` for a report parameter, in command-line terms (not Python types)."""
+    kind, name = getattr(param, "kind", "str"), str(getattr(param, "name", ""))
+    if kind == "choice":
+        return "|".join(getattr(param, "choices", ()) or ("VALUE",))
+    if kind == "int":
+        return "YEAR" if name.startswith("year") else "N"
+    return {"list": "A,B,...", "date": "YYYY-MM-DD"}.get(kind, "VALUE")
+
+
+def describe_parameter(param: Any) -> str:
+    """One line of `report --list`: `-p region=VALUE  region code, e.g. north_west (default: not set)`."""
+    default = getattr(param, "default", None)
+    shown = "not set" if default is None else ",".join(map(str, default)) if isinstance(default, (list, tuple)) else str(default)
+    text = str(getattr(param, "help", "")).replace("None = ", "if not set: ").replace("; None ", "; if not set, ")
+    return f"-p {param.name}={_placeholder(param)}  {text} (default: {shown})"
+
+
 def _list_reports() -> None:
     from lt_workbench.reports import runner as reports
 
     for spec in reports.REPORTS.values():
         typer.echo(f"{spec.name}: {spec.description}")
         for p in spec.params:
-            typer.echo(f"    {p.describe()}")
+            if p.name == "db":  # on the command line: --db FILE
+                continue
+            typer.echo(f"    {describe_parameter(p)}")
+    typer.echo("Every report also takes --db FILE and --out DIR.")
 
 
 @app.command("report")

@@ -137,3 +137,10 @@ def test_messages_name_options_not_python_arguments(api: str, cli: str) -> None:
 def test_error_names_dimensions_as_the_command_line_spells_them(corpus_db: Path) -> None:
     res = runner.invoke(app, ["tabulate", "patterns", "--by", "review_typ", "--db", str(corpus_db)])
     assert res.exit_code == 2 and "review-type" in res.stderr and "review_type" not in res.stderr
+
+
+def test_report_list_speaks_command_line() -> None:
+    res = runner.invoke(app, ["report", "--list"])
+    assert res.exit_code == 0
+    assert "-p year_from=YEAR" in res.output and "-p disclosure=public|restricted" in res.output
+    assert not re.search(r"\((str|int|list|date)[,)]|default None|None =", res.output), res.output
