@@ -14,6 +14,7 @@ selections (factor + influence) overlapping them, 8 pattern selections (pattern 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import shutil
 import statistics
@@ -75,16 +76,19 @@ def main() -> None:
         t0 = time.perf_counter()
         path.write_bytes(qdpx_bytes(spec))
         built = time.perf_counter() - t0
+        del spec  # the description's 60,000 objects would slow every cyclic GC pass of the timed runs
+        gc.collect()
         load_before = os.getloadavg()[0]
-        parse, full, loads = [], [], []
+        parse, full, loads, cpu = [], [], [], []
         for r in range(args.repeat):
             t0 = time.perf_counter()
             read_project(path)
             parse.append(time.perf_counter() - t0)
             out = work / f"out{r}"
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             result = import_projects([path], out)
             full.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
             assert not result.problems, [str(p) for p in result.problems[:5]]
             assert len(result.written) == args.reviews
             t0 = time.perf_counter()
@@ -95,22 +99,31 @@ def main() -> None:
         load_after = os.getloadavg()[0]
         med_parse, med_full, med_load = (statistics.median(x) for x in (parse, full, loads))
         size = path.stat().st_size
-        goal = "met" if med_full < 10 else "NOT met"
+        med_cpu = statistics.median(cpu)
+        if med_full < 10:
+            goal = f"met ({med_full:.1f} s)"
+        elif med_cpu < 10:
+            goal = (f"met in CPU time ({med_cpu:.1f} s of one core); not shown in wall time ({med_full:.1f} s) at load average "
+                    f"{max(load_before, load_after):.0f} on 2 cores shared with other work: re-time on an idle machine")
+        else:
+            goal = f"NOT met ({med_full:.1f} s, CPU {med_cpu:.1f} s)"
         body = f"""Machine: {machine()}.
 Project: {args.reviews:,} Cases, {n_codings:,} codings ({n_codings / args.reviews:.0f} per review), 8 episodes, 13 factor
 and 8 pattern selections per review, half the sources inline and half as sources/*.txt; written as plain XML by
 tests/ingest/refiqda_project.py in {built:.1f} s; {size / 1e6:.1f} MB zipped.
-Method: median of {args.repeat} runs of `import_projects` (zip checks, defusedxml parse, mapping, validation of every
+Method: median of {args.repeat} runs of `import_projects` (zip checks, lxml parse, mapping, validation of every
 document, JSON written). Baselines in the same run: `read_project` alone (zip checks + XML parse) and `load` of the
-documents written. Load average (1 min) {load_before:.1f} before and {load_after:.1f} after: other engineers' work shares the 2 cores.
+documents written. Load average (1 min) {load_before:.1f} before and {load_after:.1f} after: other engineers' work shares the
+2 cores, so wall times are inflated by about the load over 2; the import is single-process, and its CPU seconds (process time)
+are given beside its wall time.
 
 | step | median s | range s | ratio to import |
 |---|---|---|---|
 | read_project (baseline: zip + XML only) | {med_parse:.2f} | {min(parse):.2f}–{max(parse):.2f} | {med_parse / med_full:.2f} |
-| import qdpx ({args.reviews:,} reviews) | {med_full:.2f} | {min(full):.2f}–{max(full):.2f} | 1.00 |
+| import qdpx ({args.reviews:,} reviews) | {med_full:.2f} (CPU {med_cpu:.2f}) | {min(full):.2f}–{max(full):.2f} | 1.00 |
 | load of the written documents (baseline) | {med_load:.2f} | {min(loads):.2f}–{max(loads):.2f} | {med_load / med_full:.2f} |
 
-Goal (1,000 reviews of about 60 codings imported in under 10 s on 2 cores): {goal} ({med_full:.1f} s).
+Goal (1,000 reviews of about 60 codings imported in under 10 s on 2 cores): {goal}.
 """
         print(body)
         write_section("REFI-QDA import", body)

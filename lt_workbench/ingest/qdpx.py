@@ -14,6 +14,7 @@ document that declares a DTD (the only place entities can be declared) is refuse
 from __future__ import annotations
 
 import posixpath
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,6 +113,7 @@ class Project:
     has_case_element: bool = False
 
 
+_DEFAULT_NS = re.compile(rb"""\sxmlns\s*=\s*("[^"]*"|'[^']*')""")
 Element = Any  # an lxml element; the reader only walks children, attributes and text
 
 
@@ -282,6 +284,9 @@ def read_project(path: str | Path, limit: int = MAX_EXPANDED_BYTES) -> Project:
     with arch.zip:
         entry = arch.project_entry()
         raw = arch.read(entry)
+        # The usual case: one default namespace on the root. Dropped before parsing, no element carries
+        # one and the per-element strip below is skipped; any other namespace use is stripped after.
+        raw = _DEFAULT_NS.sub(b"", raw, count=1)
         parser = etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False, remove_comments=True)
         try:
             root = etree.fromstring(raw, parser)
@@ -290,7 +295,8 @@ def read_project(path: str | Path, limit: int = MAX_EXPANDED_BYTES) -> Project:
         docinfo = root.getroottree().docinfo
         if docinfo.doctype or docinfo.internalDTD is not None:
             raise IngestError(f"{path}: {entry.filename}: refused XML construct (a DOCTYPE: entities and external references are not read)")
-        _strip_namespaces(root)
+        if b"xmlns" in raw:
+            _strip_namespaces(root)
         if _local(root.tag) != "Project":
             raise IngestError(f"{path}: {entry.filename}: the root element is {_local(root.tag)!r}, not a REFI-QDA Project")
         project = Project(str(path))

@@ -394,6 +394,15 @@ def import_projects(
         for skipped in project.skipped_sources:
             result.notes.append(ImportProblem(str(path), f"source {skipped!r}", "not a text source (picture, audio, video or a PDF without a text representation): not read"))
         reviews = project_reviews(project, primary_coder, version, result)
+        if project.cases:  # nothing lost: coded text outside every Case is reported, not dropped silently
+            named = {g for c in project.cases for g in c.selections}
+            in_case = {g for c in project.cases for g in c.sources}
+            in_case |= {sel.source for src in project.sources.values() for sel in src.selections if sel.guid in named}
+            for src in project.sources.values():
+                n = sum(len(sel.codings) for sel in src.selections) + len(src.whole_codings)
+                if src.guid not in in_case and n:
+                    result.problems.append(ImportProblem(str(path), f"source {src.name!r}",
+                                                         f"belongs to no Case: its {n} codings were not imported; add the source to its review's Case"))
         if not reviews:
             result.problems.append(ImportProblem(str(path), "", "the project maps to nothing: it has no Cases and no text sources"))
         for review in reviews:

@@ -197,3 +197,22 @@ def test_cli_import_load_and_agreement(project: Path, tmp_path: Path) -> None:
     assert agree.exit_code == 0 and "FL.IA.04" in agree.output
     usage = runner.invoke(app, ["agreement", "practice-points", "--unit", "episode", "--db", str(db)])
     assert usage.exit_code == 2
+
+
+def test_coded_source_outside_every_case_is_reported(tmp_path: Path) -> None:
+    spec = sample_project()
+    xml = qdpx_bytes(spec)
+    with zipfile.ZipFile(io.BytesIO(xml)) as z:
+        entries = {n: z.read(n) for n in z.namelist()}
+    qde = entries["project.qde"].decode()
+    # drop Child C's SourceRef: its source is still in the project, coded, but in no Case
+    c_start = qde.index('name="Child C"')
+    ref_start = qde.index("<SourceRef", c_start)
+    qde = qde[:ref_start] + qde[qde.index("/>", ref_start) + 2:]
+    entries["project.qde"] = qde.encode()
+    path = tmp_path / "orphan.qdpx"
+    path.write_bytes(_zip(entries))
+    result = import_projects([path], tmp_path / "out")
+    assert any("source 'report C.txt'" in str(p) and "belongs to no Case: its 10 codings were not imported" in str(p) for p in result.problems)
+    assert "SYN-QDA-C" in result.rejected  # its Case now has nothing coded
+    assert sorted(p.name for p in result.written) == ["SYN-QDA-A.json", "SYN-QDA-B.json"]
