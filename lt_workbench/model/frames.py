@@ -119,7 +119,7 @@ def labels(frame: str, version: str = DEFAULT_TAXONOMY_VERSION) -> dict[str, str
     """code -> label for one frame, to show words rather than codes."""
     t = taxonomy_frame(version)
     found = t[t["frame"] == frame]
-    return dict(zip(found["code"], found["label"]))
+    return dict(zip(found["code"], found["label"], strict=True))
 
 
 @lru_cache(maxsize=16)

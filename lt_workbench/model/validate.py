@@ -78,7 +78,8 @@ class Checked:
 @lru_cache(maxsize=1)
 def schema() -> dict[str, Any]:
     """The lt-review/1 JSON Schema (Draft 2020-12) as shipped in schemas/."""
-    return orjson.loads(SCHEMA_PATH.read_bytes())
+    loaded: dict[str, Any] = orjson.loads(SCHEMA_PATH.read_bytes())
+    return loaded
 
 
 @lru_cache(maxsize=1)
@@ -245,7 +246,7 @@ class _Rules:
 
     def run(self) -> list[Problem]:
         d = self.doc
-        area = d.get("area") if isinstance(d.get("area"), dict) else {}
+        area: dict[str, Any] = d["area"] if isinstance(d.get("area"), dict) else {}
         region_ok = self.code("region", area.get("region"), "/area/region", "region")
         nation_ok = self.code("nation", area.get("nation"), "/area/nation", "nation")
         if region_ok and nation_ok and isinstance(area.get("region"), str) and isinstance(area.get("nation"), str):
@@ -253,7 +254,7 @@ class _Rules:
             if parent and parent != area["nation"]:
                 self.add("/area/nation", f"region {area['region']!r} is in {parent!r}, not {area['nation']!r}")
 
-        dates = d.get("dates") if isinstance(d.get("dates"), dict) else {}
+        dates: dict[str, Any] = d["dates"] if isinstance(d.get("dates"), dict) else {}
         commissioned = self.real_date(dates.get("commissioned"), "/dates/commissioned")
         completed = self.real_date(dates.get("completed"), "/dates/completed")
         published = self.real_date(dates.get("published"), "/dates/published")
@@ -337,7 +338,7 @@ def _list(value: Any) -> list[Any]:
 def _region_nation(version: str) -> dict[str, str]:
     t = taxonomy_frame(version)
     r = t[t["frame"] == "region"]
-    return dict(zip(r["code"], r["parent"]))
+    return dict(zip(r["code"], r["parent"], strict=True))
 
 
 def validate_document(doc: Any, source: str = "<memory>", taxonomy_version: str | None = None) -> list[Problem]:

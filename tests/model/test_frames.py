@@ -92,5 +92,5 @@ def test_format_readme_lists_every_vocabulary_code() -> None:
     text = (REPO_ROOT / "schemas" / "README.md").read_text(encoding="utf-8")
     t = frames.taxonomy_frame()
     flat = t[~t.frame.isin(frames.HIERARCHICAL_FRAMES)]
-    missing = [f"{f}:{c}" for f, c in zip(flat.frame, flat.code) if f"`{c}`" not in text]
+    missing = [f"{f}:{c}" for f, c in zip(flat.frame, flat.code, strict=True) if f"`{c}`" not in text]
     assert not missing

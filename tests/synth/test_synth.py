@@ -79,7 +79,7 @@ def test_committed_sample_is_exactly_what_the_generator_writes(tmp_path: Path) -
     assert len(committed) == SAMPLE_N, "regenerate with: lt-workbench synth --reviews 300 --seed 2008 --out data/sample"
     fresh = synth.write_corpus(SAMPLE_N, SAMPLE_SEED, tmp_path / "fresh")
     assert [p.name for p in committed] == [p.name for p in fresh]
-    stale = [p.name for p, q in zip(committed, fresh) if p.read_bytes() != q.read_bytes()]
+    stale = [p.name for p, q in zip(committed, fresh, strict=True) if p.read_bytes() != q.read_bytes()]
     assert not stale, f"data/sample is out of date ({len(stale)} files differ): regenerate it"
 
 
