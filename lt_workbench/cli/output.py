@@ -141,7 +141,8 @@ def cli_name(dim: str) -> str:
 
 # The analysis API's messages speak to Python callers; on the command line the same advice names options.
 _PYTHON_TO_CLI: tuple[tuple[str, str | Callable[[re.Match[str]], str]], ...] = (
-    (r"\bdisclosure='restricted' \(CLI: --disclosure restricted\)", "--disclosure restricted"),
+    # "name='value' (CLI: --option value)": the API already says it both ways; keep the command-line way.
+    (r"\b[a-z_]+=(?:'[^']*'|\"[^\"]*\"|[^\s,;()]+) \(CLI: ([^)]*)\)", r"\1"),
     (r"\bdisclosure=['\"]?(public|restricted)['\"]?", r"--disclosure \1"),
     (r"\bwith_code=", "--with "),
     (r"\bframe=(?=\W|$)", "--frame"),

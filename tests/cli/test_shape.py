@@ -129,6 +129,7 @@ def test_deliberate_error_is_a_message_and_exit_2(corpus_db: Path) -> None:
     ("where review_type='x' is not a known value", "--where review-type='x' is not a known value"),
     ("refused: to count pairs with P2.1 use with_code='P2.1'", "refused: to count pairs with P2.1 use --with 'P2.1'"),
     ("region 'north_west' stays as it is", "region 'north_west' stays as it is"),
+    ("to see the pairs that include P2.1 use with_code='P2.1' (CLI: --with P2.1)", "to see the pairs that include P2.1 use --with P2.1"),
 ])
 def test_messages_name_options_not_python_arguments(api: str, cli: str) -> None:
     assert cli_message(api) == cli
