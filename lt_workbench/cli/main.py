@@ -140,7 +140,7 @@ OutOption = Annotated[
 ]
 LevelOption = Annotated[Optional[int], typer.Option("--level", metavar="N", help="Depth in a hierarchical frame (1, 2, 3); default all.")]
 YearBasisOption = Annotated[
-    str, typer.Option("--year-basis", metavar="DATE", help="Year of: completed, commissioned or published.")
+    str, typer.Option("--year-basis", metavar="BASIS", help="Year of: completed, commissioned or published.")
 ]
 
 

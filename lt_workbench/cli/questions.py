@@ -71,7 +71,7 @@ def trend_table(shares: pd.DataFrame, overall: pd.DataFrame, tests: pd.DataFrame
 @app.command("trend")
 def trend_command(
     frame: Annotated[str, typer.Argument(metavar="FRAME", help=FRAME_HELP)] = "patterns",
-    code: Annotated[Optional[list[str]], typer.Option("--code", metavar="CODE", help="Only these codes (repeatable), e.g. --code DA1.")] = None,
+    code: Annotated[Optional[list[str]], typer.Option("--code", metavar="CODE", help="Only these codes (repeatable), e.g. --code domestic_abuse or --code P2.1.")] = None,
     level: LevelOption = None,
     periods: Annotated[Optional[int], typer.Option("--periods", metavar="YEARS", min=1, help="Shares by periods of this many years instead of single years (the test still uses years).")] = None,
     method: Annotated[str, typer.Option("--method", metavar="NAME", help="Trend test: cochran-armitage, or logistic (with a step at the SCR to CSPR break).")] = "cochran-armitage",
@@ -115,7 +115,7 @@ def trend_command(
         attrs = dict(table.attrs)
         table = table[table["code"].isin(code)].reset_index(drop=True)
         table.attrs.update(attrs)
-    table = rank(table, "trend_tests", sort, top)
+    table = rank(table, "trend", sort, top)
     emit(table, fmt, out)
 
 

@@ -19,10 +19,10 @@ __all__ = ["SORT_KEYS", "SortOption", "TopOption", "call_ranked", "rank"]
 # sort name -> (column per table kind, ascending)
 SORT_KEYS: dict[str, dict[str, tuple[str, bool]]] = {
     "count": {"cooccurrence": ("n_ab", False), "recurrence": ("reviews", False), "frequency": ("count", False),
-              "compare": ("count_group", False), "trend_tests": ("q_value", True)},
+              "compare": ("count_group", False), "trend": ("percent_all_years", False)},
     "lift": {"cooccurrence": ("lift", False)},
     "q": {"cooccurrence": ("q_value", True), "recurrence": ("q_value", True), "compare": ("q_value", True),
-          "trend_tests": ("q_value", True)},
+          "trend": ("q_value", True)},
 }
 
 SortOption = Annotated[
@@ -50,6 +50,8 @@ def rank(table: pd.DataFrame, kind: str, sort: str | None, top: int | None) -> p
     out = table
     if sort is not None:
         col, ascending = SORT_KEYS[sort][kind]
+        if col not in out.columns:
+            raise typer.BadParameter(f"this layout has no {col} column to sort by; use --sort q", param_hint="'--sort'")
         key = pd.to_numeric(out[col], errors="coerce")
         order = key.sort_values(ascending=ascending, na_position="last", kind="mergesort").index
         out = out.loc[order].reset_index(drop=True)
