@@ -216,3 +216,53 @@ def test_coded_source_outside_every_case_is_reported(tmp_path: Path) -> None:
     assert any("source 'report C.txt'" in str(p) and "belongs to no Case: its 10 codings were not imported" in str(p) for p in result.problems)
     assert "SYN-QDA-C" in result.rejected  # its Case now has nothing coded
     assert sorted(p.name for p in result.written) == ["SYN-QDA-A.json", "SYN-QDA-B.json"]
+
+
+PDF_PROJECT = """<?xml version="1.0" encoding="utf-8"?>
+<qda:Project xmlns:qda="urn:QDA-XML:project:1.0" name="pdf">
+ <qda:Users><qda:User guid="{{11111111-1111-4111-8111-111111111111}}" name="Cat"/></qda:Users>
+ <qda:CodeBook><qda:Codes>
+  <qda:Code guid="{kpe}" name="Key practice episode" isCodable="true"/>
+  <qda:Code guid="{good}" name="Good practice" isCodable="true"/>
+ </qda:Codes></qda:CodeBook>
+ <qda:Sources>
+  <qda:PDFSource guid="22222222-2222-4222-8222-222222222222" name="report.pdf" path="internal://r.pdf">
+   <qda:Representation guid="33333333-3333-4333-8333-333333333333" plainTextPath="internal://r.txt">
+    <qda:PlainTextSelection guid="44444444-4444-4444-8444-444444444444" startPosition="0" endPosition="32">
+     <qda:Coding guid="55555555-5555-4555-8555-555555555555" creatingUser="11111111-1111-4111-8111-111111111111"><qda:CodeRef targetGUID="{kpe}"/></qda:Coding>
+     <qda:Coding guid="66666666-6666-4666-8666-666666666666" creatingUser="11111111-1111-4111-8111-111111111111"><qda:CodeRef targetGUID="{good}"/></qda:Coding>
+    </qda:PlainTextSelection>
+   </qda:Representation>
+   {values}
+  </qda:PDFSource>
+  <qda:PictureSource guid="77777777-7777-4777-8777-777777777777" name="genogram.png" path="internal://g.png"/>
+ </qda:Sources>
+</qda:Project>"""
+
+
+def test_pdf_with_text_representation_prefixed_namespace_no_cases(tmp_path: Path) -> None:
+    from xml.sax.saxutils import escape
+
+    from tests.ingest.refiqda_project import issue_guid
+
+    names = list(variables("SYN-PDF-1"))
+    decl = "".join(f'<qda:Variable guid="{_vg(n)}" name="{n}" typeOfVariable="Text"/>' for n in names)
+    values = "".join(f'<qda:VariableValue><qda:VariableRef targetGUID="{_vg(n)}"/><qda:TextValue>{escape(v)}</qda:TextValue></qda:VariableValue>'
+                     for n, v in variables("SYN-PDF-1").items())
+    xml = PDF_PROJECT.format(kpe=issue_guid("aid:key practice episode"), good=issue_guid("aid:good practice"), values=values)
+    xml = xml.replace("</qda:CodeBook>", f"</qda:CodeBook><qda:Variables>{decl}</qda:Variables>")
+    path = tmp_path / "pdf.qdpx"
+    path.write_bytes(_zip({"project.qde": xml.encode(), "sources/r.txt": "On 2019-02-01 the nurse visited. More text follows.".encode(),
+                           "sources/r.pdf": b"%PDF-1.4 not read"}))
+    result = import_projects([path], tmp_path / "out")
+    assert result.problems == [], [str(p) for p in result.problems]
+    doc = orjson.loads((tmp_path / "out" / "SYN-PDF-1.json").read_bytes())
+    assert doc["episodes"][0]["description"] == "On 2019-02-01 the nurse visited." and doc["episodes"][0]["practice"] == "good"
+    assert doc["coding"] == {"coder": "Cat", "role": "primary"}
+    assert any("genogram.png" in str(n) for n in result.notes)
+
+
+def _vg(name: str) -> str:
+    import uuid
+
+    return str(uuid.uuid5(uuid.NAMESPACE_DNS, "var." + name))
