@@ -333,6 +333,8 @@ def project_reviews(project: Project, primary_coder: str | None = None, version:
             who = "" if role == "primary" else f" (second coder {coder!r})"
             for place, message in doc_bad:
                 bad(place, message + who)
+            if role == "second" and primary is not None:
+                _align_episodes(doc, coded, per_coder[primary])
             if not doc["episodes"]:
                 bad(where, f"no selection is coded 'Key practice episode'{who}: a review needs at least one episode")
             elif not doc_bad and not header_problems:
@@ -344,6 +346,38 @@ def project_reviews(project: Project, primary_coder: str | None = None, version:
             docs[coder] = doc
         reviews.append(_Review(label, where, docs, primary, problems, n_codings))
     return reviews
+
+
+def _episodes_of(coded: list[_Coded]) -> list[_Coded]:
+    return [c for c in sorted(coded, key=lambda c: c.order) if "episode" in c.aids]
+
+
+def _align_episodes(doc: dict[str, Any], coded: list[_Coded], primary: list[_Coded]) -> None:
+    """Give a second coder's episodes the ids of the primary coder's episodes they overlap most (one each,
+    in source order), so that episode-level agreement compares the same episode; episodes the primary
+    did not mark are numbered after the primary's. Pattern references follow."""
+    mine, theirs = _episodes_of(coded), _episodes_of(primary)
+    taken: set[int] = set()
+    spare = len(theirs)
+    ids: dict[str, str] = {}
+    for ep, c in zip(doc["episodes"], mine, strict=True):
+        best, best_len = None, 0
+        for j, t in enumerate(theirs):
+            if j in taken or not c.overlaps(t):
+                continue
+            length = min(c.sel.end, t.sel.end) - max(c.sel.start, t.sel.start)
+            if length > best_len:
+                best, best_len = j, length
+        if best is None:
+            spare += 1
+            new = f"E{spare}"
+        else:
+            taken.add(best)
+            new = f"E{best + 1}"
+        ids[ep["episode_id"]] = new
+        ep["episode_id"] = new
+    for pat in doc.get("patterns") or []:
+        pat["episodes"] = [ids.get(e, e) for e in pat["episodes"]]
 
 
 def _place(pointer: str, places: dict[str, str], fallback: str) -> str:

@@ -266,3 +266,22 @@ def _vg(name: str) -> str:
     import uuid
 
     return str(uuid.uuid5(uuid.NAMESPACE_DNS, "var." + name))
+
+
+def test_second_coders_episodes_take_the_ids_of_the_primary_episodes_they_overlap(tmp_path: Path) -> None:
+    text = "On 2019-01-02 a visit. On 2019-02-03 a call. On 2019-03-04 a meeting."
+    ep = ["Key practice episode", "Good practice"]
+    case = CaseSpec("Child D", variables("SYN-QDA-D"), [Src("d.txt", text, [
+        Sel("On 2019-01-02 a visit.", {"Ben": ep}),  # only Ben marks the first: it is not the primary's E1
+        Sel("On 2019-02-03 a call.", {"Ann": ep, "Ben": ep}),
+        Sel("On 2019-03-04 a meeting.", {"Ann": ep + ["P6.4 Tunnel vision", "Unsafe"], "Ben": ep + ["P6.4 Tunnel vision", "Unsafe"]}),
+    ])])
+    spec = ProjectSpec(["Ann", "Ben"], sample_project().codes, [case])
+    path = tmp_path / "d.qdpx"
+    path.write_bytes(qdpx_bytes(spec))
+    result = import_projects([path], tmp_path / "out", primary_coder="Ann")
+    assert result.problems == [], [str(p) for p in result.problems]
+    second = orjson.loads((tmp_path / "out" / "second" / "SYN-QDA-D.Ben.json").read_bytes())
+    assert [e["episode_id"] for e in second["episodes"]] == ["E3", "E1", "E2"]
+    assert second["patterns"][0]["episodes"] == ["E2"]
+    assert validate_document(second) == []
