@@ -21,7 +21,7 @@ from lt_workbench.config import DEFAULT_TAXONOMY_VERSION
 from lt_workbench.exceptions import TabulationError
 from lt_workbench.model.db import sql_file
 
-__all__ = ["ScopeOptions", "scope_options", "cell_evidence", "CELL_UNITS"]
+__all__ = ["ScopeOptions", "scope_options", "cell_evidence", "cell_years", "CELL_UNITS"]
 
 # Units whose members an evidence table names, so "the units behind the cell" can be counted from it.
 CELL_UNITS = ("review", "episode", "area")
@@ -58,6 +58,19 @@ def _qualifiers(value: Any) -> list[str] | None:
     return [str(value)]
 
 
+def cell_years(scope: Any, cell: int | tuple[int, int]) -> int | range:
+    """The years of a cell within the years of the scope: one year, or a period (first, last) cut to the scope's
+    years (a period 2013-2017 of a table filtered to 2015 onwards holds 2015-2017)."""
+    if isinstance(cell, int):
+        return cell
+    first, last = cell
+    if isinstance(scope, range) and len(scope):
+        first, last = max(first, scope.start), min(last, scope.stop - 1)
+    elif isinstance(scope, int):
+        first, last = max(first, scope), min(last, scope)
+    return range(first, last + 1)
+
+
 def cell_evidence(
     code: str,
     *,
@@ -65,13 +78,13 @@ def cell_evidence(
     unit: str,
     where: Mapping[str, Any],
     con: duckdb.DuckDBPyConnection,
-    year: int | None = None,
+    year: int | tuple[int, int] | None = None,
     with_code: str | None = None,
     version: str = DEFAULT_TAXONOMY_VERSION,
 ) -> pd.DataFrame:
     """The evidence behind one cell: the codings of `code` in exactly the units that cell counts.
 
-    A cell of a frequency or trend table (code, optionally one `year`) counts `unit`s holding the code
+    A cell of a frequency or trend table (code, optionally one `year` or a period (first, last)) counts `unit`s holding the code
     under `where`. A cell of a co-occurrence table (`with_code`, a pattern) counts units holding both:
     reviews (both somewhere in the review) or episodes (the pattern's finding rests on the episode the
     code was coded on, as `cooccurrence` counts them; a pattern filtered by direction keeps that
@@ -81,7 +94,7 @@ def cell_evidence(
     """
     w = dict(where)
     if year is not None:
-        w["year"] = year
+        w["year"] = cell_years(w.get("year"), year)
     if with_code is not None and unit not in ("review", "episode"):
         raise TabulationError(f"co-occurrence counts reviews or episodes, not {unit!r}")
     out = evidence(code, frame=frame, where=w, con=con, version=version)

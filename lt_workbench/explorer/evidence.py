@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as widgets
 import pandas as pd
 
-from lt_workbench.analysis.scope import cell_evidence
+from lt_workbench.analysis.scope import cell_evidence, cell_years
 from lt_workbench.explorer import panels
 from lt_workbench.explorer.views import EvidenceTarget
 from lt_workbench.model.frames import labels as frame_labels
@@ -48,8 +48,7 @@ class EvidenceSection:
 
     def box(self) -> widgets.Widget:
         """The panel as laid out beside (or below) the figures."""
-        box = widgets.VBox([widgets.HTML("<h3>Evidence</h3>"), self.html],
-                           layout=widgets.Layout(flex="2 1 0%", min_width="300px"))
+        box = widgets.VBox([widgets.HTML("<h3>Evidence</h3>"), self.html], layout=widgets.Layout(min_width="300px"))
         box.add_class("ltw-evidence")
         return box
 
@@ -72,12 +71,12 @@ class EvidenceSection:
         s = self.ex._snap
         where = dict(s.where) if s else {}
         if target.year is not None:
-            where["year"] = target.year
+            where["year"] = cell_years(where.get("year"), target.year)
         if target.with_code is not None:
             where["pattern"] = target.with_code
         return where
 
-    def open(self, code: str, year: int | None, with_code: str | None) -> None:
+    def open(self, code: str, year: int | tuple[int, int] | None, with_code: str | None) -> None:
         """Show the evidence behind a cell (restricted), or why it is not shown (public)."""
         ex, s = self.ex, self.ex._snap
         if s is None:
@@ -90,7 +89,9 @@ class EvidenceSection:
         if with_code:
             what += (f" with <b>{html.escape(frame_labels('patterns', version).get(with_code, with_code))}</b>"
                      f" ({html.escape(with_code)})")
-        if year is not None:
+        if isinstance(year, tuple):
+            what += f" in {year[0]}–{year[1]}"
+        elif year is not None:
             what += f" in {year}"
         ex.charts.highlight(code, ex.bar_codes, ex.codes)
         if s.disclosure != "restricted":

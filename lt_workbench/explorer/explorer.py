@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import html
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 import duckdb
 import ipywidgets as widgets
@@ -23,13 +23,14 @@ from lt_workbench.explorer.evidence import EvidenceSection, code_from_axis
 from lt_workbench.explorer.filters import FilterPanel, PatternPicker
 from lt_workbench.explorer.scheduler import Scheduler, running_loop
 from lt_workbench.explorer.table import TableSection
-from lt_workbench.explorer.views import Charts, EvidenceTarget, Snapshot
+from lt_workbench.explorer.views import Charts, EvidenceTarget, Snapshot, hidden_share
 from lt_workbench.model.db import connect
+from lt_workbench.present.fmt import year_span
 
 __all__ = ["Explorer", "EvidenceTarget"]
 
 
-class Explorer(widgets.VBox):
+class Explorer(widgets.VBox):  # type: ignore[misc]
     """Filters, linked figures, a recurrence table and the evidence behind any number, in one widget.
 
     Why: "which patterns recur most in the North West since 2015, and what happened in those
@@ -81,8 +82,6 @@ class Explorer(widgets.VBox):
                                          tooltip="Back to the top patterns by count")
         self.status = widgets.HTML()
         self.charts = Charts(version)
-        self.bar, self.heat_year, self.heat_pair = self.charts.bar, self.charts.heat_year, self.charts.heat_pair
-        self.charts.on_click(self._on_bar_click, self._on_year_click, self._on_pair_click)
         self.table = TableSection(self)
         self.table_view, self.table_note, self.table_html = self.table.view, self.table.note, self.table.html
         self.csv_button, self.xlsx_button = self.table.csv_button, self.table.xlsx_button
@@ -94,17 +93,21 @@ class Explorer(widgets.VBox):
         self.picker.observe(lambda _c: self._sched.dispatch(self._sched.schedule), names="value")
         self.clear_pins.on_click(lambda _b: setattr(self.picker, "value", ()))
         self.table_view.observe(lambda _c: self._sched.dispatch(self.table.render), names="value")
+        self.evidence.hint()
+        self.refresh()  # into plain figures: the widgets below open with the data already in them
+        self.charts.to_widgets()
+        self.bar, self.heat_year, self.heat_pair = self.charts.bar, self.charts.heat_year, self.charts.heat_pair
+        self.charts.on_click(self._on_bar_click, self._on_year_click, self._on_pair_click)
         super().__init__(self._layout(), layout=widgets.Layout(width="100%"))
         self.add_class("ltw-root")
-        self.evidence.hint()
-        self.refresh()
 
     def _layout(self) -> list[widgets.Widget]:
         pins = widgets.Accordion([widgets.VBox([
             widgets.HTML("<div class='ltw-note'>Choose patterns to compare in the heat maps (none chosen: the top ones "
                          "by count).</div>"), self.picker, self.clear_pins])], selected_index=None)
         pins.set_title(0, "Pin patterns to compare")
-        figures = widgets.VBox([self.bar, self.heat_year, self.heat_pair], layout=widgets.Layout(flex="3 1 0%", min_width="0"))
+        figures = widgets.VBox([self.bar, self.heat_year, self.heat_pair], layout=widgets.Layout(min_width="0"))
+        figures.add_class("ltw-figures")
         main = widgets.HBox([figures, self.evidence.box()], layout=widgets.Layout(width="100%", align_items="flex-start", overflow="visible"))
         main.add_class("ltw-main")
         intro = widgets.HTML(panels.STYLE + "<h3>Which patterns recur, where and when</h3><div class='ltw-note'>Set the "
@@ -173,7 +176,7 @@ class Explorer(widgets.VBox):
         self.last_error = None
         self.evidence.clear()
         self.table.set_views(evidence=False)
-        freq = tab.frequency(s.frame, level=s.level, unit=s.unit, where=s.where, **self._kw(s))
+        freq = tab.frequency(s.frame, level=s.level, unit=cast(Any, s.unit), where=s.where, **self._kw(s))
         # The denominator is the number of units in scope (the same on every row: no `by`). As shown: in
         # public mode it may be rounded or "c"; a 0 is a true zero, so "nothing in scope" is always exact.
         dens = pd.to_numeric(freq["denominator"], errors="coerce")
@@ -198,7 +201,18 @@ class Explorer(widgets.VBox):
         s = self._snap
         if s is None or self.empty:
             return
-        s.tables["trend"] = tab.trend(s.frame, level=s.level, unit=s.unit, where=s.where, **self._kw(s))
+        s.tables["trend"] = tab.trend(s.frame, level=s.level, unit=cast(Any, s.unit), where=s.where, **self._kw(s))
+        by_year = hidden_share(s.tables["trend"], self.codes)
+        if s.disclosure == "public" and by_year > 0.5:
+            # Mostly c by single year: periods of five years hide less (when they do, they are drawn instead).
+            periods = tab.frequency(s.frame, level=s.level, by=("period",), unit=cast(Any, s.unit), where=s.where, **self._kw(s))
+            by_period = hidden_share(periods, self.codes)
+            if by_period < by_year:
+                s.tables["trend_periods"] = periods
+                why = (f"Five-year periods: by single year {by_year:.0%} of these cells would be hidden (c) in public mode; "
+                       f"by period {by_period:.0%}.")
+                self.charts.draw_year(s, periods, self.codes, by="period", why=why)
+                return
         self.charts.draw_year(s, s.tables["trend"], self.codes)
 
     def _pair_unit(self, s: Snapshot) -> str:
@@ -206,8 +220,8 @@ class Explorer(widgets.VBox):
 
     def _cooccurrence(self, s: Snapshot, tests: bool) -> pd.DataFrame:
         if s.frame == "patterns":
-            return tab.cooccurrence("patterns", level=s.level, unit=self._pair_unit(s), where=s.where, tests=tests, **self._kw(s))
-        return tab.cooccurrence("factor-pattern", level=2, factor_level=s.level, unit=self._pair_unit(s), where=s.where,
+            return tab.cooccurrence("patterns", level=s.level, unit=cast(Any, self._pair_unit(s)), where=s.where, tests=tests, **self._kw(s))
+        return tab.cooccurrence("factor-pattern", level=2, factor_level=s.level, unit=cast(Any, self._pair_unit(s)), where=s.where,
                                 tests=tests, **self._kw(s))
 
     def _stage_pairs(self) -> None:
@@ -278,12 +292,12 @@ class Explorer(widgets.VBox):
         """The `where` of a clicked cell: the current filters, narrowed to its year or companion code."""
         return self.evidence.where(target)
 
-    def open_evidence(self, code: str, *, year: int | None = None, with_code: str | None = None) -> None:
+    def open_evidence(self, code: str, *, year: int | tuple[int, int] | None = None, with_code: str | None = None) -> None:
         """Show what reviewers wrote behind a number (restricted mode only; public mode says why not)."""
         with self._lock:
             self._open_evidence(code, year, with_code)
 
-    def _open_evidence(self, code: str, year: int | None, with_code: str | None) -> None:
+    def _open_evidence(self, code: str, year: int | tuple[int, int] | None, with_code: str | None) -> None:
         self.evidence.open(code, year, with_code)
 
     def _guarded(self, fn: Callable[[], None]) -> None:
@@ -308,8 +322,10 @@ class Explorer(widgets.VBox):
 
     def _on_year_click(self, _trace: Any, points: Any, _state: Any) -> None:
         code = code_from_axis(points.ys[0]) if points.xs else None
-        if code:
-            self._guarded(lambda: self._open_evidence(code, int(points.xs[0]), None))
+        span = year_span(points.xs[0]) if code else None  # a year, or a period "2008-2012"
+        if code and span:
+            when: int | tuple[int, int] = span[0] if span[0] == span[1] else span
+            self._guarded(lambda: self._open_evidence(code, when, None))
 
     def _on_pair_click(self, _trace: Any, points: Any, _state: Any) -> None:
         if not points.xs:

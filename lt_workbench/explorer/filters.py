@@ -55,7 +55,7 @@ def _vocab(frame: str, version: str) -> list[tuple[str, str]]:
 # PatternPicker
 
 
-class PatternPicker(widgets.SelectMultiple):
+class PatternPicker(widgets.SelectMultiple):  # type: ignore[misc]
     """Choose codes of a frame by their labels ("Resource–demand mismatch · P2.1"), in frame order.
 
     Why: codes alone mean nothing to most readers; the frames carry the words. `value` holds codes.
@@ -87,17 +87,18 @@ class PatternPicker(widgets.SelectMultiple):
             rows = rows[rows["depth"] == level]
         indent = "\u2003"
         return [
-            ((indent * (int(r.depth) - 1) if level is None else "") + f"{r.label} · {r.code}", str(r.code))
-            for r in rows.itertuples()
+            ((indent * (int(depth) - 1) if level is None else "") + f"{label} · {code}", str(code))
+            for depth, label, code in zip(rows["depth"].tolist(), rows["label"].tolist(), rows["code"].tolist(), strict=True)
         ]
 
     def set_frame(self, frame: str, level: int | None) -> None:
         """Show another frame or depth, keeping the chosen codes that still exist."""
-        keep = [c for c in self.value]
+        keep: list[str] = list(getattr(self, "value"))
         self.frame, self.level = frame, level
         opts = self.choices(frame, level, self.version)
         valid = {c for _, c in opts}
-        self.value = ()
+        empty: tuple[str, ...] = ()
+        self.value = empty
         self.options = opts
         self.value = tuple(c for c in keep if c in valid)
 
@@ -111,7 +112,7 @@ class PatternPicker(widgets.SelectMultiple):
 # FilterPanel
 
 
-class FilterPanel(widgets.VBox):
+class FilterPanel(widgets.VBox):  # type: ignore[misc]
     """The explorer's filters as one widget: `.where` is the mapping `tabulate` takes.
 
     Why a separate widget: the same filters serve other views (a report preview, a funnel plot), and
@@ -152,10 +153,10 @@ class FilterPanel(widgets.VBox):
         self._pending = False
         t = taxonomy_frame(version)
         regions = t[t["frame"] == "region"]
-        self._region_nation = dict(zip(regions["code"], regions["parent"]))
+        self._region_nation = dict(zip(regions["code"], regions["parent"], strict=False))
 
         style = {"description_width": "92px"}
-        wide = widgets.Layout(width="auto", min_width="220px")
+        wide = widgets.Layout(width="auto", min_width="0")
 
         def dropdown(description: str, choices: list[tuple[str, str]], value: str = ANY, tooltip: str = "") -> widgets.Dropdown:
             return widgets.Dropdown(description=description, options=[("Any", ANY), *choices], value=value,
@@ -203,7 +204,7 @@ class FilterPanel(widgets.VBox):
             w.observe(self._changed(name), names="value")
         self.grid = widgets.GridBox(
             list(self.controls.values()),
-            layout=widgets.Layout(grid_template_columns="repeat(4, minmax(250px, 1fr))", grid_gap="4px 14px", width="100%"),
+            layout=widgets.Layout(grid_template_columns="repeat(auto-fill, minmax(230px, 1fr))", grid_gap="4px 14px", width="100%"),
         )
         super().__init__([self.grid], layout=widgets.Layout(width="100%"))
         self.add_class("ltw-filters")
@@ -218,7 +219,7 @@ class FilterPanel(widgets.VBox):
             a = a[a["region"] == region]
         elif nation:
             a = a[a["nation"] == nation]
-        return [(str(name), str(code)) for code, name in zip(a["area_code"], a["area_name"])]
+        return [(str(name), str(code)) for code, name in zip(a["area_code"], a["area_name"], strict=False)]
 
     @contextmanager
     def hold(self) -> Iterator[None]:
@@ -232,8 +233,8 @@ class FilterPanel(widgets.VBox):
                 self._pending = False
                 self._notify()
 
-    def _changed(self, name: str) -> Callable[[dict], None]:
-        def handler(change: dict) -> None:
+    def _changed(self, name: str) -> Callable[[dict[str, Any]], None]:
+        def handler(change: dict[str, Any]) -> None:
             with self.hold():
                 self._cascade(name)
                 self._pending = True

@@ -32,8 +32,15 @@ STYLE = """
 .ltw-status.ltw-empty { background: #fdf2e9; border-left-color: #d35400; }
 .ltw-status.ltw-error { background: #fdecea; border-left-color: #c0392b; }
 .ltw-status.ltw-busy { opacity: 0.55; }
-.ltw-evidence { position: sticky; top: 0; align-self: flex-start; max-height: min(92vh, 1100px); overflow-y: auto;
-                border-left: 1px solid #dde3ea; padding-left: 12px; }
+/* Figures and evidence side by side when there is room; on a laptop (narrow notebook, file browser open)
+   the evidence wraps below the figures, full width, and never covers a bar or a label. */
+.ltw-root .ltw-main { flex-wrap: wrap !important; gap: 8px 0; }
+.ltw-root .ltw-figures { flex: 3 1 620px !important; min-width: 0; max-width: 100%; }
+.ltw-evidence { flex: 2 1 320px !important; position: sticky; top: 0; align-self: flex-start; max-height: min(92vh, 1100px);
+                overflow-y: auto; border-left: 1px solid #dde3ea; padding-left: 12px; box-sizing: border-box; }
+.ltw-root .ltw-filters .widget-gridbox { grid-template-columns: repeat(auto-fill, minmax(230px, 1fr)) !important; }
+.ltw-root .ltw-filters .widget-dropdown, .ltw-root .ltw-filters .widget-hslider,
+.ltw-root .ltw-filters .widget-toggle-buttons { min-width: 0 !important; max-width: 100%; }
 /* Sticky needs every box between the panel and the notebook's scroller to let it overflow. */
 .jp-OutputArea-output:has(> .ltw-root), .jp-OutputArea-child:has(.ltw-root),
 .jp-OutputArea:has(.ltw-root) { overflow: visible !important; }
@@ -59,9 +66,10 @@ STYLE = """
 
 
 
+# The first view, shown by default, is the bar chart's own table: the same figures as the bars above it.
 TABLE_VIEWS = {
+    "frequency": "Counts (as the bars)",
     "recurrence": "Recurrence",
-    "frequency": "Counts",
     "trend": "By year",
     "cooccurrence": "Co-occurrence",
     "evidence": "Evidence",
@@ -88,6 +96,10 @@ def table_panel(table: pd.DataFrame, view: str, s: Snapshot, version: str) -> tu
         body = _html_table(table, cols, s, version)
         extra = (f"Unit: reviews. Sorted by how widespread (reviews, then areas). Recent = {recent}, before = {before}; "
                  f"{table.attrs.get('test', '')}.")
+        if s.disclosure == "public":
+            extra += (" Public mode protects each code's reviews as the total of recent + before, so that total is "
+                      "rounded like a total and can differ from the Counts view and the bars, which show the same "
+                      "count as a cell.")
     elif view == "frequency":
         cols = [("_label", s.frame.rstrip("s").capitalize()), ("count", tab.UNIT_LABELS[s.unit].capitalize()),
                 ("denominator", "Out of"), ("percent", "%"), ("ci_low", "95% CI low"), ("ci_high", "95% CI high")]

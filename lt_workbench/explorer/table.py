@@ -30,7 +30,7 @@ class TableSection:
     def __init__(self, ex: Explorer) -> None:
         self.ex = ex
         self.view = widgets.ToggleButtons(
-            options=[(v, k) for k, v in panels.TABLE_VIEWS.items() if k != "evidence"], value="recurrence",
+            options=[(v, k) for k, v in panels.TABLE_VIEWS.items() if k != "evidence"], value="frequency",
             style={"button_width": "118px"})
         self.note = widgets.HTML()
         self.html = widgets.HTML(layout=widgets.Layout(width="100%"))
@@ -52,7 +52,7 @@ class TableSection:
             current = self.view.value
             with self.view.hold_trait_notifications():
                 self.view.options = options
-                self.view.value = current if current in {k for _, k in options} else "recurrence"
+                self.view.value = current if current in {k for _, k in options} else "frequency"
 
     def enable(self, on: bool) -> None:
         """Downloads on (a table is shown) or off (nothing in scope)."""

@@ -8,6 +8,7 @@ tables the analysis API returned and only draws them. Nothing here counts.
 
 from __future__ import annotations
 
+import html
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,8 +25,9 @@ from lt_workbench.present.fmt import display as _fmt
 from lt_workbench.present.fmt import nan_number as _num
 from lt_workbench.present.fmt import shorten as _short
 from lt_workbench.present.fmt import significant as _sig
+from lt_workbench.present.fmt import wrap_label, year_span
 
-__all__ = ["Charts", "Snapshot", "EvidenceTarget", "BAR_COLOUR", "BAR_SELECTED"]
+__all__ = ["Charts", "Snapshot", "EvidenceTarget", "BAR_COLOUR", "BAR_SELECTED", "hidden_share"]
 
 BAR_COLOUR = "#4f7cac"
 BAR_SELECTED = "#c0392b"
@@ -36,7 +38,7 @@ class EvidenceTarget:
     """What was clicked: a code, optionally one year, optionally the code it co-occurs with."""
 
     code: str
-    year: int | None = None
+    year: int | tuple[int, int] | None = None  # one year, or (first, last) of a period
     with_code: str | None = None
 
 
@@ -69,15 +71,18 @@ class Charts:
         self.version = version
         self.year_shapes: list[dict[str, Any]] = []  # the series-break marks, kept under any row highlight
         self.pair_cols: list[str] = []
-        self.bar = go.FigureWidget(layout=self._bar_layout())
+        # Plain figures until the first refresh has drawn into them; to_widgets() then makes the FigureWidgets,
+        # so the state a browser receives when the widget opens already holds the data (updates sent
+        # before the page has a view of the figure can be lost, leaving empty axes).
+        self.bar: Any = go.Figure(layout=self._bar_layout())
         self.bar.add_bar(x=[], y=[], orientation="h", marker_color=BAR_COLOUR, name="share")
         # "17 of 32" beside each bar, past the whisker, where it is legible whatever the bar's length.
         self.bar.add_scatter(x=[], y=[], mode="text", textposition="middle right", hoverinfo="skip", name="counts",
                              textfont={"size": 11, "color": "#333"})
-        self.heat_year = go.FigureWidget(layout=self._heat_layout("By year"))
+        self.heat_year: Any = go.Figure(layout=self._heat_layout("By year"))
         self.heat_year.add_heatmap(z=[[]], x=[], y=[], colorscale="Blues", zmin=0, name="by year",
                                    colorbar={"title": {"text": "%"}, "thickness": 12})
-        self.heat_pair = go.FigureWidget(layout=self._heat_layout("Together"))
+        self.heat_pair: Any = go.Figure(layout=self._heat_layout("Together"))
         self.heat_pair.add_heatmap(z=[[]], x=[], y=[], colorscale="Purples", zmin=0, name="together",
                                    colorbar={"title": {"text": "n"}, "thickness": 12})
         for fig in (self.heat_year, self.heat_pair):
@@ -85,6 +90,11 @@ class Charts:
             fig.add_heatmap(z=[[]], x=[], y=[], colorscale=[[0, "#e9ecef"], [1, "#e9ecef"]], showscale=False,
                             name="hidden", texttemplate="%{text}", textfont={"size": 10, "color": "#666"},
                             hovertemplate="%{y}<br>%{x}: hidden in public mode (%{text})<extra></extra>", hoverongaps=False)
+
+    def to_widgets(self) -> None:
+        """Turn the three figures, as drawn so far, into plotly FigureWidgets (once, before they are shown)."""
+        if not isinstance(self.bar, go.FigureWidget):
+            self.bar, self.heat_year, self.heat_pair = (go.FigureWidget(f) for f in (self.bar, self.heat_year, self.heat_pair))
 
     def on_click(self, bar: Any, year: Any, pair: Any) -> None:
         """Route clicks: on a bar (or its "n of N" label), a year cell, a pair cell (plotly's on_click signature)."""
@@ -119,7 +129,9 @@ class Charts:
         return f"Top recurring {things}: % of {tab.UNIT_LABELS[s.unit]} in scope"
 
     def _ylabel(self, s: Snapshot, code: str, width: int = 52) -> str:
-        return f"{_short(frame_labels(s.frame, self.version).get(code, code), width)} · {code}"
+        """"Words · CODE" on at most two lines (long labels wrap, so the plot keeps its width on a laptop)."""
+        words = frame_labels(s.frame, self.version).get(code, code)
+        return f"{wrap_label(words, max(16, width // 2 + 4), 2)} · {code}"
 
     def draw_bar(self, s: Snapshot, shown: pd.DataFrame, hidden: int) -> None:
         labels = frame_labels(s.frame, self.version)
@@ -129,9 +141,9 @@ class Charts:
         hi = pd.to_numeric(shown["ci_high"], errors="coerce").to_numpy(dtype=float)
         err_plus = np.where(np.isnan(hi), 0.0, hi - pct)
         err_minus = np.where(np.isnan(lo), 0.0, pct - lo)
-        text = [f"{_fmt(c, 0)} of {_fmt(d, 0)}" for c, d in zip(shown["count"], shown["denominator"])]
+        text = [f"{_fmt(c, 0)} of {_fmt(d, 0)}" for c, d in zip(shown["count"], shown["denominator"], strict=False)]
         full = [labels.get(c, c) for c in shown["code"]]
-        custom = [[c, f, _fmt(l), _fmt(h)] for c, f, l, h in zip(shown["code"], full, lo, hi)]
+        custom = [[c, f, _fmt(lo_), _fmt(h)] for c, f, lo_, h in zip(shown["code"], full, lo, hi, strict=False)]
         notes = []
         if s.disclosure == "public" and hidden:
             notes.append({"text": f"{hidden} {self._thing(s)}{'s' if hidden != 1 else ''} with small counts hidden (c)",
@@ -185,7 +197,7 @@ class Charts:
         t.hoverongaps = False
 
     @staticmethod
-    def _draw_hidden(fig: go.FigureWidget, x: list[Any], y: list[str], hidden: list[list[str | None]]) -> None:
+    def _draw_hidden(fig: Any, x: list[Any], y: list[str], hidden: list[list[str | None]]) -> None:
         """The grey "c" cells of a heat map (a separate batch: see _draw_bar)."""
         z = [[1.0 if h is not None else None for h in row] for row in hidden]
         text = [[h or "" for h in row] for row in hidden]
@@ -197,33 +209,45 @@ class Charts:
             t.text = text
             t.visible = any(h is not None for row in hidden for h in row)
 
-    def draw_year(self, s: Snapshot, trend: pd.DataFrame, wanted: list[str]) -> None:
-        """The code x year heat map of `trend` for the codes `wanted` (in that order)."""
+    def draw_year(self, s: Snapshot, trend: pd.DataFrame, wanted: list[str], *, by: str = "year", why: str = "") -> None:
+        """The code x year heat map of `trend` for the codes `wanted` (in that order).
+
+        by="period": `trend` is by period ("2008-2012", ...), drawn as categories; `why` says why periods.
+        """
         codes = [c for c in wanted if c in set(trend["code"])]
-        years = sorted(int(y) for y in trend["year"].unique())
+        if by == "year":
+            years: list[Any] = sorted(int(y) for y in trend["year"].unique())
+        else:
+            years = sorted(dict.fromkeys(str(p) for p in trend[by]), key=lambda p: (year_span(p) or (0, 0))[0])
         sub = trend[trend["code"].isin(codes)]
-        pct = sub.assign(_p=pd.to_numeric(sub["percent"], errors="coerce")).pivot(index="code", columns="year", values="_p")
-        cnt = sub.pivot(index="code", columns="year", values="count")
-        den = sub.pivot(index="code", columns="year", values="denominator")
+        pct = sub.assign(_p=pd.to_numeric(sub["percent"], errors="coerce")).pivot(index="code", columns=by, values="_p")
+        cnt = sub.pivot(index="code", columns=by, values="count")
+        den = sub.pivot(index="code", columns=by, values="denominator")
         pct = pct.reindex(index=codes, columns=years)
         cnt = cnt.reindex(index=codes, columns=years)
         den = den.reindex(index=codes, columns=years)
         z = [[None if (v is None or (isinstance(v, float) and math.isnan(v))) else float(v) for v in row] for row in pct.to_numpy()]
         text = [[_fmt(v, 0) for v in row] for row in cnt.to_numpy(dtype=object)]
         # Hidden: no percentage shown although the year has reviews in scope (its denominator is not a true 0).
-        hidden = [[t if zv is None and _num(d) != 0 else None for zv, t, d in zip(zr, tr, dr)]
-                  for zr, tr, dr in zip(z, text, den.to_numpy(dtype=object))]
-        text = [[t if zv is not None else "" for zv, t in zip(zr, tr)] for zr, tr in zip(z, text)]
-        hover = [[f"{_fmt(c, 0)} of {_fmt(d, 0)}" for c, d in zip(rc, rd)] for rc, rd in zip(cnt.to_numpy(dtype=object), den.to_numpy(dtype=object))]
+        hidden = [[t if zv is None and _num(d) != 0 else None for zv, t, d in zip(zr, tr, dr, strict=False)]
+                  for zr, tr, dr in zip(z, text, den.to_numpy(dtype=object), strict=False)]
+        text = [[t if zv is not None else "" for zv, t in zip(zr, tr, strict=False)] for zr, tr in zip(z, text, strict=False)]
+        hover = [[f"{_fmt(c, 0)} of {_fmt(d, 0)}" for c, d in zip(rc, rd, strict=False)] for rc, rd in zip(cnt.to_numpy(dtype=object), den.to_numpy(dtype=object), strict=False)]
         y = [self._ylabel(s, c, 44) for c in codes]
         full = frame_labels(s.frame, self.version)
-        custom = [[[c, full.get(c, c), h] for h in hrow] for c, hrow in zip(codes, hover)]
-        shapes, notes = [], []
-        breaks = [b for b in tab.SERIES_BREAKS if years and b["from_year"] <= years[-1] and b["to_year"] >= years[0]]
-        for b in breaks:
-            shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": b["from_year"] - 0.5, "x1": b["to_year"] + 0.5,
+        custom = [[[c, full.get(c, c), h] for h in hrow] for c, hrow in zip(codes, hover, strict=False)]
+        shapes: list[dict[str, Any]] = []
+        notes: list[dict[str, Any]] = []
+        spans = [(y, y) if by == "year" else (year_span(y) or (0, 0)) for y in years]
+        for b in tab.SERIES_BREAKS:
+            idx = [i for i, (a, z_) in enumerate(spans) if a <= b["to_year"] and z_ >= b["from_year"]]
+            if not idx:
+                continue
+            # Years: drawn at the years themselves; periods: at the categories' positions (0, 1, ...).
+            x0, x1 = (b["from_year"] - 0.5, b["to_year"] + 0.5) if by == "year" else (min(idx) - 0.5, max(idx) + 0.5)
+            shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": x0, "x1": x1,
                            "y0": 0, "y1": 1, "line": {"color": "#d35400", "width": 1.5, "dash": "dot"}, "fillcolor": "rgba(0,0,0,0)"})
-            notes.append({"text": "SCR → CSPR", "xref": "x", "yref": "paper", "x": (b["from_year"] + b["to_year"]) / 2, "y": 1.0,
+            notes.append({"text": "SCR → CSPR", "xref": "x", "yref": "paper", "x": (x0 + x1) / 2, "y": 1.0,
                           "yanchor": "bottom", "showarrow": False, "font": {"size": 10, "color": "#d35400"}})
         if not codes:
             notes.append(centre_note("Nothing to show: no counts above the disclosure threshold"))
@@ -233,15 +257,24 @@ class Charts:
                           "yref": "paper", "x": 1, "y": 1.0, "xanchor": "right", "yanchor": "bottom", "showarrow": False,
                           "font": {"size": 10, "color": "#666"}})
         thing = "Pattern" if s.frame == "patterns" else "Factor"
-        title = (f"{thing} × year: % of {tab.UNIT_LABELS[s.unit]} each year"
-                 f"<br><span style='font-size:11px;color:#666'>number in a cell = count; blank = none in scope that year</span>")
+        when = "year" if by == "year" else "period"
+        title = (f"{thing} × {when}: % of {tab.UNIT_LABELS[s.unit]} each {when}"
+                 f"<br><span style='font-size:11px;color:#666'>number in a cell = count; blank = none in scope that {when}"
+                 f"{'<br>' + html.escape(why) if why else ''}</span>")
         with self.heat_year.batch_update():
             self._fill_heat(self.heat_year.data[0], z, years, y, text, custom,
                             "<b>%{customdata[1]}</b> (%{customdata[0]})<br>%{x}: %{customdata[2]}<br>%{z:.1f}%<extra></extra>")
             self.heat_year.layout.title.text = title
-            self.heat_year.layout.xaxis.dtick = 1 if len(years) <= 12 else 2
+            if by == "year":
+                self.heat_year.layout.xaxis.type = "linear"
+                self.heat_year.layout.xaxis.dtick = 1 if len(years) <= 12 else 2
+                self.heat_year.layout.xaxis.range = [years[0] - 0.5, years[-1] + 0.5] if years else None
+            else:
+                self.heat_year.layout.xaxis.type = "category"
+                self.heat_year.layout.xaxis.dtick = None
+                self.heat_year.layout.xaxis.range = [-0.5, len(years) - 0.5] if years else None
             self.heat_year.layout.xaxis.tickangle = 0
-            self.heat_year.layout.xaxis.range = [years[0] - 0.5, years[-1] + 0.5] if years else None
+            self.heat_year.layout.margin.t = 96 if why else 70
             self.heat_year.layout.shapes = shapes
             self.year_shapes = shapes
             self.heat_year.layout.annotations = notes
@@ -257,16 +290,22 @@ class Charts:
         else:
             nb = co.assign(_n=pd.to_numeric(co["n_b"], errors="coerce")).groupby("code_b")["_n"].max()
             cols = list(nb.sort_values(ascending=False, kind="mergesort").head(min(12, s.top)).index)
-        m = {(a, b): (n, j, l) for a, b, n, j, l in zip(co["code_a"], co["code_b"], co["n_ab"], co["jaccard"], co["lift"])}
+        m = {(a, b): (n, j, lift) for a, b, n, j, lift in zip(co["code_a"], co["code_b"], co["n_ab"], co["jaccard"], co["lift"], strict=False)}
         if kind == "patterns":
             m.update({(b, a): v for (a, b), v in list(m.items())})
-        z, text, custom, hidden = [], [], [], []
+        z: list[list[float | None]] = []
+        text: list[list[str]] = []
+        custom: list[list[Any]] = []
+        hidden: list[list[str | None]] = []
         la = frame_labels(s.frame, self.version)
         lb = frame_labels("patterns", self.version)
         for a in rows:
-            zr, tr, cr, hr = [], [], [], []
+            zr: list[float | None] = []
+            tr: list[str] = []
+            cr: list[Any] = []
+            hr: list[str | None] = []
             for b in cols:
-                n, j, l = m.get((a, b), (0, math.nan, math.nan))
+                n, j, lift = m.get((a, b), (0, math.nan, math.nan))
                 value = _num(n)
                 if a == b:
                     zr.append(None)
@@ -280,7 +319,7 @@ class Charts:
                     zr.append(value)
                     tr.append(_fmt(n, 0))
                     hr.append(None)
-                cr.append([a, la.get(a, a), b, lb.get(b, b), _sig(j), _sig(l)])
+                cr.append([a, la.get(a, a), b, lb.get(b, b), _sig(j), _sig(lift)])
             z.append(zr)
             text.append(tr)
             custom.append(cr)
@@ -352,3 +391,9 @@ class Charts:
                                "line": {"color": BAR_SELECTED, "width": 2}, "fillcolor": "rgba(0,0,0,0)"})
             fig.layout.shapes = shapes
 
+
+
+def hidden_share(table: pd.DataFrame, codes: list[str]) -> float:
+    """Share of the cells of `codes` with units in scope that public mode shows as c (0 when none)."""
+    part = table[table["code"].isin(codes) & (table["denominator"].astype(str) != "0")]
+    return float((part["count"].astype(str) == "c").mean()) if len(part) else 0.0

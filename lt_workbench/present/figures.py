@@ -28,7 +28,6 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from lt_workbench.present.fmt import (
-    HIDDEN as _HIDDEN,
     interval_text,
     is_hidden,
     number,
@@ -39,6 +38,7 @@ from lt_workbench.present.fmt import (
 )
 from lt_workbench.present.fmt import as_number as _num
 from lt_workbench.present.fmt import plain as _plain
+from lt_workbench.present.html import REPORT_CSS, figure_html, init_notebook, show, show_table, show_text, table_html
 
 __all__ = [
     "FONT",
@@ -80,177 +80,6 @@ STATUS_COLOURS = {
     "overdue": "#D55E00",
     "not_accepted": "#999999",
 }
-
-REPORT_CSS = """
-<style>
-.lt-header {border: 1px solid #cbd2d9; border-radius: 6px; padding: 14px 18px; margin: 4px 0 12px 0; background: #f5f7fa; max-width: 1100px;}
-.lt-header h2 {margin: 0 0 6px 0; font-size: 1.25em;}
-.lt-header dl {display: grid; grid-template-columns: max-content 1fr; gap: 3px 16px; margin: 8px 0 0 0;}
-.lt-header dt {font-weight: 600; color: #3e4c59; white-space: nowrap;}
-.lt-header dd {margin: 0;}
-.lt-mode {display: inline-block; padding: 3px 10px; border-radius: 4px; font-weight: 700; letter-spacing: .03em;}
-.lt-mode.public {background: #e3f8ee; color: #05603a; border: 1px solid #05603a;}
-.lt-mode.restricted {background: #fde8e8; color: #9b1c1c; border: 1px solid #9b1c1c;}
-.lt-banner {border-left: 6px solid #9b1c1c; background: #fde8e8; padding: 8px 14px; margin: 6px 0; font-weight: 600; max-width: 1100px;}
-.lt-note {color: #3e4c59; font-size: 0.92em; margin: 4px 0 14px 0; max-width: 1100px;}
-.lt-text {max-width: 1100px; line-height: 1.5;}
-table.lt-table {border-collapse: collapse; margin: 6px 0 2px 0; font-size: 0.92em;}
-table.lt-table caption {caption-side: top; text-align: left; font-weight: 600; padding: 4px 0; color: #1f2933;}
-table.lt-table th, table.lt-table td {border-bottom: 1px solid #e4e7eb; padding: 4px 10px; text-align: left !important; vertical-align: top;}
-table.lt-table th {background: #f5f7fa; font-weight: 600; vertical-align: bottom;}
-table.lt-table td:first-child {min-width: 14em; max-width: 36em;}
-table.lt-wide {font-size: 0.85em;}
-table.lt-wide th, table.lt-wide td {padding: 3px 5px;}
-table.lt-wide td:first-child {min-width: 10em;}
-table.lt-table td.lt-num, table.lt-table th.lt-num {text-align: right !important; font-variant-numeric: tabular-nums; white-space: nowrap;}
-table.lt-table tr.lt-total td {font-weight: 600; border-top: 2px solid #9aa5b1;}
-.lt-hidden {color: #7b8794; font-style: italic;}
-.lt-excerpt {border-left: 3px solid #cbd2d9; padding: 4px 12px; margin: 8px 0; max-width: 1000px;}
-.lt-excerpt .lt-meta {color: #52606d; font-size: 0.88em;}
-</style>
-"""
-
-_figure_counter = 0
-
-
-# --------------------------------------------------------------------------------------------
-# Output: offline plotly and deterministic ids
-
-
-def _next_id() -> str:
-    global _figure_counter
-    _figure_counter += 1
-    return f"lt-figure-{_figure_counter:02d}"
-
-
-def _register_renderer() -> None:
-    """Make `fig.show()` emit the same offline, deterministic HTML as show(), so no figure can vanish from a report."""
-    import plotly.io as pio
-    from plotly.io.base_renderers import MimetypeRenderer
-
-    class OfflineHtmlRenderer(MimetypeRenderer):
-        """text/html with a numbered div id and no scripts from elsewhere; plotly.js comes from init_notebook()."""
-
-        def to_mimebundle(self, fig_dict: dict) -> dict:
-            return {"text/html": figure_html(go.Figure(fig_dict), _next_id())}
-
-    pio.renderers["lt_offline"] = OfflineHtmlRenderer()
-    pio.renderers.default = "lt_offline"
-
-
-def init_notebook() -> None:
-    """Embed plotly.js and the report style once, at the top of a notebook; restart figure numbering;
-    set plotly's renderer to one that works in exported HTML and offline.
-
-    plotly's own "notebook" renderer would embed the library too, but adds a MathJax script from a CDN
-    to every figure, and its default renderer under papermill emits only a mimetype nbconvert drops.
-    """
-    from IPython.display import HTML, display
-    from plotly.offline import get_plotlyjs
-
-    global _figure_counter
-    _figure_counter = 0
-    _register_renderer()
-    script = (
-        "<script type=\"text/javascript\">window.PlotlyConfig = {MathJaxConfig: 'local'};</script>\n"
-        f"<script type=\"text/javascript\">{get_plotlyjs()}</script>\n"
-    )
-    display(HTML(REPORT_CSS + script))
-
-
-def figure_html(fig: go.Figure, div_id: str) -> str:
-    """A figure as an HTML fragment (div + Plotly.newPlot) that relies on plotly.js already on the page."""
-    import plotly.io as pio
-
-    height = fig.layout.height or 480
-    return pio.to_html(
-        fig,
-        include_plotlyjs=False,
-        include_mathjax=False,
-        full_html=False,
-        div_id=div_id,
-        default_width="100%",
-        default_height=f"{int(height)}px",
-        validate=True,
-        config={"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["select2d", "lasso2d"]},
-    )
-
-
-def show(fig: go.Figure) -> None:
-    """Display a figure as interactive, offline HTML with a deterministic id (lt-figure-NN)."""
-    from IPython.display import HTML, display
-
-    display(HTML(figure_html(fig, _next_id())))
-
-
-def show_text(markdown: str) -> None:
-    """Plain-words text computed from the data, as Markdown."""
-    from IPython.display import Markdown, display
-
-    display(Markdown(markdown))
-
-
-# --------------------------------------------------------------------------------------------
-# Tables
-
-
-def table_html(
-    df: pd.DataFrame,
-    columns: Mapping[str, str],
-    *,
-    counts: Sequence[str] = (),
-    percents: Sequence[str] = (),
-    numbers: Sequence[str] = (),
-    caption: str | None = None,
-    total_rows: Sequence[bool] | None = None,
-    css_class: str = "lt-table",
-    hidden_title: str = "hidden to protect children: a small number, or one that would reveal a small number",
-) -> str:
-    """A plain HTML table with headers in words; count cells carry class lt-count so checks can find them.
-
-    columns: source column -> header, in display order. counts: columns holding counts of units
-    (shown with thousands separators; c/z/: kept). percents: columns of percentages. numbers: other
-    numeric columns (right-aligned as given).
-    """
-    counts, percents, numbers = set(counts), set(percents), set(numbers)
-    head = []
-    for src, title in columns.items():
-        cls = ' class="lt-num"' if src in counts | percents | numbers else ""
-        head.append(f"<th{cls}>{html.escape(title)}</th>")
-    body = []
-    totals = list(total_rows) if total_rows is not None else [False] * len(df)
-    for (_, row), is_total in zip(df.iterrows(), totals):
-        cells = []
-        for src in columns:
-            value = row[src]
-            if src in counts:
-                text, cls = number(value), "lt-num lt-count"
-            elif src in percents:
-                text, cls = percent_text(value), "lt-num lt-percent"
-            elif src in numbers:
-                text = value if isinstance(value, str) else ("" if _num(value) is None else f"{_num(value):g}")
-                cls = "lt-num"
-            else:
-                text, cls = ("" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)), ""
-            inner = html.escape(str(text))
-            if isinstance(value, str) and value in _HIDDEN and (src in counts or src in percents or src in numbers):
-                inner = f'<span class="lt-hidden" title="{html.escape(hidden_title)}">{inner}</span>'
-            cells.append(f'<td class="{cls}">{inner}</td>' if cls else f"<td>{inner}</td>")
-        tr = '<tr class="lt-total">' if is_total else "<tr>"
-        body.append(f"{tr}{''.join(cells)}</tr>")
-    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    return f'<table class="{html.escape(css_class)}">{cap}<thead><tr>{"".join(head)}</tr></thead><tbody>{"".join(body)}</tbody></table>'
-
-
-def show_table(df: pd.DataFrame, columns: Mapping[str, str], *, note: str | None = None, **kwargs: Any) -> None:
-    """Display table_html() with an optional note underneath (unit, symbols)."""
-    from IPython.display import HTML, display
-
-    out = table_html(df, columns, **kwargs)
-    if note:
-        out += f'<p class="lt-note">{html.escape(note)}</p>'
-    display(HTML(out))
-
 
 # --------------------------------------------------------------------------------------------
 # Figure builders
@@ -305,24 +134,24 @@ def bar_shares(
     code before the label (for the typology and the factors framework, whose codes readers use).
     """
     rows = table.reset_index(drop=True)
-    names = [short_label(c, lab, 200) if with_codes else str(lab) for c, lab in zip(rows["code"], rows["label"])]
+    names = [short_label(c, lab, 200) if with_codes else str(lab) for c, lab in zip(rows["code"], rows["label"], strict=False)]
     y = [wrap_label(n, label_width) for n in names]
     pct = [_num(v) for v in rows["percent"]]
     lo = [_num(v) for v in rows["ci_low"]] if "ci_low" in rows else [None] * len(rows)
     hi = [_num(v) for v in rows["ci_high"]] if "ci_high" in rows else [None] * len(rows)
-    plus = [(h - p) if (h is not None and p is not None) else None for p, h in zip(pct, hi)]
-    minus = [(p - lo_) if (lo_ is not None and p is not None) else None for p, lo_ in zip(pct, lo)]
+    plus = [(h - p) if (h is not None and p is not None) else None for p, h in zip(pct, hi, strict=False)]
+    minus = [(p - lo_) if (lo_ is not None and p is not None) else None for p, lo_ in zip(pct, lo, strict=False)]
     hover = [_hover_share(n, c, d, p, a, b, unit) for n, c, d, p, a, b in
-             zip(names, rows["count"], rows["denominator"], rows["percent"], rows.get("ci_low", rows["percent"]), rows.get("ci_high", rows["percent"]))]
+             zip(names, rows["count"], rows["denominator"], rows["percent"], rows.get("ci_low", rows["percent"]), rows.get("ci_high", rows["percent"]), strict=False)]
     fig = go.Figure(go.Bar(
         x=[v if v is not None else 0 for v in pct], y=y, orientation="h", marker_color=colour, name=label or unit,
         error_x={"type": "data", "symmetric": False, "array": plus, "arrayminus": minus, "color": "#3e4c59", "thickness": 1.2, "width": 4},
-        customdata=[[_plain(c), _plain(d)] for c, d in zip(rows["count"], rows["denominator"])],
+        customdata=[[_plain(c), _plain(d)] for c, d in zip(rows["count"], rows["denominator"], strict=False)],
         hovertext=hover, hoverinfo="text", meta={"counts": ["customdata[0]", "customdata[1]"]}, showlegend=False,
     ))
     # Value labels sit just beyond the whisker, so they never collide with it.
-    label_x = [((h if h is not None else p) + 1.0) if p is not None else 0.5 for p, h in zip(pct, hi)]
-    label_text = [f"{p:.0f}%" if p is not None else ("c  hidden: small number" if str(c) == "c" else str(c)) for p, c in zip(pct, rows["count"])]
+    label_x = [((h if h is not None else p) + 1.0) if p is not None else 0.5 for p, h in zip(pct, hi, strict=False)]
+    label_text = [f"{p:.0f}%" if p is not None else ("c  hidden: small number" if str(c) == "c" else str(c)) for p, c in zip(pct, rows["count"], strict=False)]
     fig.add_trace(go.Scatter(x=label_x, y=y, mode="text", text=label_text, textposition="middle right", hoverinfo="skip",
                              showlegend=False, textfont={"size": 12, "color": "#3e4c59"}, cliponaxis=False))
     top = max([h for h in hi if h is not None] + [v for v in pct if v is not None] + [10])
@@ -345,19 +174,19 @@ def grouped_shares(
 ) -> go.Figure:
     """Horizontal bars of percentages, one colour per value of `group` (e.g. constructive / unsafe)."""
     codes = list(dict.fromkeys(table["code"]))
-    label_of = dict(zip(table["code"], table["label"]))
+    label_of = dict(zip(table["code"], table["label"], strict=False))
     names = {c: short_label(c, label_of[c], 200) for c in codes}
     fig = go.Figure()
     for i, (g, glabel) in enumerate(group_labels.items()):
         part = table[table[group] == g].set_index("code").reindex(codes)
         pct = [_num(v) for v in part["percent"]]
         hover = [_hover_share(f"{names[c]} — {glabel}", n, d, p, a, b, unit)
-                 for c, n, d, p, a, b in zip(codes, part["count"], part["denominator"], part["percent"], part["ci_low"], part["ci_high"])]
+                 for c, n, d, p, a, b in zip(codes, part["count"], part["denominator"], part["percent"], part["ci_low"], part["ci_high"], strict=False)]
         fig.add_trace(go.Bar(
             x=[v if v is not None else 0 for v in pct], y=[wrap_label(names[c], label_width) for c in codes], orientation="h",
             name=glabel, marker_color=(colours or {}).get(g, PALETTE[i % len(PALETTE)]),
             text=["c" if str(n) == "c" else "" for n in part["count"]], textposition="outside", cliponaxis=False,
-            customdata=[[_plain(n), _plain(d)] for n, d in zip(part["count"], part["denominator"])],
+            customdata=[[_plain(n), _plain(d)] for n, d in zip(part["count"], part["denominator"], strict=False)],
             hovertext=hover, hoverinfo="text", meta={"counts": ["customdata[0]", "customdata[1]"]},
         ))
     fig.update_layout(barmode="group")
@@ -385,7 +214,7 @@ def count_bars(
     cats = [str(c).replace("-", "–") if re.fullmatch(r"\d{4}-\d{4}", str(c)) else str(c) for c in categories]
     text = ["c" if str(v) == "c" else number(v) for v in values]
     hover = [f"<b>{html.escape(c)}</b><br>{'hidden: a small number' if n is None else number(v) + ' ' + hover_unit}"
-             for c, n, v in zip(cats, vals, values)]
+             for c, n, v in zip(cats, vals, values, strict=False)]
     counts_axis = "x" if horizontal else "y"
     bar = go.Bar(
         x=vals if horizontal else cats, y=cats if horizontal else vals, orientation="h" if horizontal else "v",
@@ -402,7 +231,7 @@ def count_bars(
     if cats and all(v is None for v in vals):
         fig.add_annotation(text="Every value is hidden: too few reviews in each to show without revealing small numbers",
                            xref="paper", yref="paper", x=0.5, y=0.6, showarrow=False, font={"size": 14, "color": "#52606d"})
-    hidden = [c for c, n, v in zip(cats, vals, values) if n is None and str(v) == "c"]
+    hidden = [c for c, n, v in zip(cats, vals, values, strict=False) if n is None and str(v) == "c"]
     if hidden and not horizontal:
         fig.add_trace(go.Scatter(x=hidden, y=[0] * len(hidden), mode="text", text=["c"] * len(hidden), textposition="top center",
                                  hoverinfo="skip", showlegend=False, textfont={"color": "#52606d", "size": 13}, cliponaxis=False))
@@ -460,14 +289,14 @@ def trend_lines(
             fig.add_trace(go.Scatter(x=names_x, y=lo, mode="lines", line={"width": 0}, fill="tonexty", fillcolor="rgba(0,114,178,0.15)",
                                      name="95% interval", hoverinfo="skip", connectgaps=False))
         hover = [_hover_share(f"{name}, {xv}", c, d, p, a, b, unit) for xv, c, d, p, a, b in
-                 zip(names_x, part["count"], part["denominator"], part["percent"], part["ci_low"], part["ci_high"])]
+                 zip(names_x, part["count"], part["denominator"], part["percent"], part["ci_low"], part["ci_high"], strict=False)]
         fig.add_trace(go.Scatter(
             x=names_x, y=pct, mode="lines+markers", name=name, line={"color": colour, "width": 2.5}, marker={"size": 8},
             connectgaps=False, hovertext=hover, hoverinfo="text",
-            customdata=[[_plain(c), _plain(d)] for c, d in zip(part["count"], part["denominator"])],
+            customdata=[[_plain(c), _plain(d)] for c, d in zip(part["count"], part["denominator"], strict=False)],
             meta={"counts": ["customdata[0]", "customdata[1]"]},
         ))
-        hidden = [xv for xv, p, c in zip(names_x, pct, part["count"]) if p is None and str(c) == "c"]
+        hidden = [xv for xv, p, c in zip(names_x, pct, part["count"], strict=False) if p is None and str(c) == "c"]
         if hidden:
             fig.add_trace(go.Scatter(x=hidden, y=[0] * len(hidden), mode="text", text=["c"] * len(hidden), textposition="top center",
                                      textfont={"color": colour, "size": 13}, hoverinfo="skip", showlegend=False, cliponaxis=False))
@@ -521,21 +350,21 @@ def funnel_grid(
                                      showlegend=first and label is not None, legendgroup=dash, hoverinfo="skip"), row=r, col=c)
         fig.add_trace(go.Scatter(x=[1, n_max], y=[p0, p0], mode="lines", line={"color": "#1f2933", "width": 1.4},
                                  name="Overall percentage", showlegend=first, legendgroup="overall", hoverinfo="skip"), row=r, col=c)
-        ok = [(_num(p) is not None and _num(d) is not None) for p, d in zip(pts["percent"], pts["denominator"])]
+        ok = [(_num(p) is not None and _num(d) is not None) for p, d in zip(pts["percent"], pts["denominator"], strict=False)]
         shown = pts[ok]
         for is_high in (False, True):
             part = shown[(shown["name"] == highlight) == is_high] if highlight is not None else (shown if not is_high else shown.iloc[0:0])
             if part.empty:
                 continue
             hover = [f"<b>{html.escape(str(n))}</b><br>{percent_text(p)} of {unit} ({number(cn)} of {number(d)})<br>overall {p0:.1f}%"
-                     for n, cn, d, p in zip(part["name"], part["count"], part["denominator"], part["percent"])]
+                     for n, cn, d, p in zip(part["name"], part["count"], part["denominator"], part["percent"], strict=False)]
             fig.add_trace(go.Scatter(
                 x=[_num(d) for d in part["denominator"]], y=[_num(p) for p in part["percent"]], mode="markers",
                 marker={"size": 13 if is_high else 8, "color": PALETTE[1] if is_high else PALETTE[0], "line": {"color": "white", "width": 1},
                         "symbol": "diamond" if is_high else "circle"},
                 name=str(highlight) if is_high else "Other places", showlegend=first or (is_high and k == 0), legendgroup=f"pts{is_high}",
                 hovertext=hover, hoverinfo="text",
-                customdata=[[_plain(cn), _plain(d)] for cn, d in zip(part["count"], part["denominator"])],
+                customdata=[[_plain(cn), _plain(d)] for cn, d in zip(part["count"], part["denominator"], strict=False)],
                 meta={"counts": ["x", "customdata[0]", "customdata[1]"]},
             ), row=r, col=c)
         fig.update_yaxes(ticksuffix="%", rangemode="tozero", row=r, col=c, showgrid=True, gridcolor="#e4e7eb")
@@ -577,11 +406,11 @@ def stacked_shares(
         names = [str(row_labels.get(r, r)) for r in rows]
         hover = [f"<b>{html.escape(n)}</b> — {html.escape(glabel)}<br>" +
                  ("hidden: a small number" if p is None else f"{percent_text(p)} of its {unit} ({number(c)} of {number(d)})")
-                 for n, c, d, p in zip(names, part["count"], part["denominator"], pct)]
+                 for n, c, d, p in zip(names, part["count"], part["denominator"], pct, strict=False)]
         fig.add_trace(go.Bar(
             x=pct, y=[wrap_label(n, label_width) for n in names], orientation="h", name=glabel,
             marker_color=colours.get(g, "#999999"), hovertext=hover, hoverinfo="text",
-            customdata=[[_plain(c), _plain(d)] for c, d in zip(part["count"], part["denominator"])],
+            customdata=[[_plain(c), _plain(d)] for c, d in zip(part["count"], part["denominator"], strict=False)],
             meta={"counts": ["customdata[0]", "customdata[1]"]},
         ))
     all_hidden = []
@@ -618,13 +447,18 @@ def cooccurrence_heatmap(
     Hidden pairs stay grey. code_columns: label columns by code only (for wide grids whose rows name them).
     """
     pairs: dict[tuple[str, str], Any] = {}
-    for rec in table.to_dict("records"):
+    for record in table.to_dict("records"):
+        rec: Any = record
         pairs[(rec["code_a"], rec["code_b"])] = rec
         if symmetric:
             pairs[(rec["code_b"], rec["code_a"])] = {**rec, "n_a": rec["n_b"], "n_b": rec["n_a"], "label_a": rec["label_b"], "label_b": rec["label_a"]}
-    z, hover, counts = [], [], []
+    z: list[list[float | None]] = []
+    hover: list[list[str]] = []
+    counts: list[list[Any]] = []
     for rc, rl in rows:
-        zr, hr, cr = [], [], []
+        zr: list[float | None] = []
+        hr: list[str] = []
+        cr: list[Any] = []
         for cc, cl in columns:
             rec = pairs.get((rc, cc))
             pair_words = f"<b>{html.escape(short_label(rc, rl, 60))}</b><br>with <b>{html.escape(short_label(cc, cl, 60))}</b><br>"

@@ -57,10 +57,13 @@ def render(table: pd.DataFrame, fmt: Literal["csv", "json", "markdown"] = "csv")
             if k in meta:
                 lines.append(str(meta[k]))
         cols = [str(c) for c in shown.columns]
-        cell = lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+
+        def cell(v: Any) -> str:
+            return "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).replace("|", "\\|").replace("\n", " ")
+
         body = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
         body += ["| " + " | ".join(cell(v) for v in row) + " |" for row in shown.itertuples(index=False)]
-        return "\n\n".join(["\n".join(f"> {l}" for l in lines), "\n".join(body)]) + "\n"
+        return "\n\n".join(["\n".join(f"> {line}" for line in lines), "\n".join(body)]) + "\n"
     raise TabulationError(f"unknown format {fmt!r}: use csv, json or markdown")
 
 

@@ -177,6 +177,45 @@ _FIGURES_JS = """
 """
 
 
+# Layout facts read from the page: every filter control inside the viewport (after scrolling it into view),
+# the evidence panel's box against every plot area, axis titles against their figure's box.
+_LAYOUT_JS = """
+() => {
+  const r = e => { const b = e.getBoundingClientRect(); return {x: b.left, y: b.top, r: b.right, b: b.bottom}; };
+  const hit = (a, b) => a.x < b.r - 1 && b.x < a.r - 1 && a.y < b.b - 1 && b.y < a.b - 1;
+  const root = document.querySelector('.jp-OutputArea .ltw-root');
+  const W = window.innerWidth, H = window.innerHeight;
+  const fb = document.querySelector('#filebrowser');
+  const controls = Array.from(root.querySelectorAll('.ltw-filters .widget-dropdown, .ltw-filters .widget-hslider,'
+    + ' .ltw-filters .widget-toggle-buttons, .ltw-filters .widget-inline-hbox'));
+  const outside = [];
+  for (const c of controls) {
+    c.scrollIntoView({block: 'center', inline: 'nearest'});
+    const b = r(c);
+    if (b.x < 0 || b.r > W + 0.5 || b.y < 0 || b.b > H + 0.5) outside.push({label: c.textContent.slice(0, 30), box: b});
+  }
+  root.scrollIntoView({block: 'start'});
+  const ev = r(root.querySelector('.ltw-evidence'));
+  const plots = Array.from(root.querySelectorAll('.js-plotly-plot'));
+  const overlaps = [];
+  const cut = [];
+  for (const [i, p] of plots.entries()) {
+    for (const area of p.querySelectorAll('.nsewdrag, .ytick text, .xtick text, .bars .point path')) {
+      if (hit(ev, r(area))) { overlaps.push({plot: i, what: area.getAttribute('class') || area.tagName}); break; }
+    }
+    const fig = r(p);
+    for (const t of p.querySelectorAll('.g-xtitle text, .g-ytitle text, .gtitle')) {
+      const b = r(t);
+      if (b.r > b.x && (b.x < fig.x - 1 || b.r > fig.r + 1 || b.b > fig.b + 1)) cut.push({plot: i, text: t.textContent.slice(0, 40)});
+    }
+  }
+  const last = r(plots[plots.length - 1]);
+  return {filebrowser: !!fb && fb.offsetWidth > 0, controls: controls.length, outside, overlaps, cut_titles: cut,
+          evidence_below: ev.y >= last.b - 1, evidence: ev, width: W};
+}
+"""
+
+
 def _figures(page: Any) -> list[dict[str, Any]]:
     return page.evaluate(_FIGURES_JS)
 
@@ -239,7 +278,7 @@ def test_explorer_runs_and_redraws_in_jupyterlab(lab: Lab, tmp_path: Path) -> No
             # The three figures render with data; the first is the bar chart with plain-words labels.
             page.wait_for_function(
                 "() => { const g = document.querySelectorAll('.jp-OutputArea .js-plotly-plot');"
-                " return g.length >= 3 && g[0].data && g[0].data[0].x && g[0].data[0].x.length > 0"
+                " return g.length >= 3 && g[0].data && g[0].data[0] && g[0].data[0].x && g[0].data[0].x.length > 0"
                 " && g[0].querySelectorAll('.bars .point path').length > 0; }",
                 timeout=120_000,
             )
@@ -314,7 +353,29 @@ def test_explorer_runs_and_redraws_in_jupyterlab(lab: Lab, tmp_path: Path) -> No
             saved = tmp_path / download.suggested_filename
             download.save_as(saved)
             assert saved.name.endswith("-restricted.csv")
-            assert saved.read_text(encoding="utf-8").startswith("code,label,reviews,")
+            assert saved.read_text(encoding="utf-8").startswith("code,label,count,")  # the bars' own table
+
+            # Laptop and desktop widths, with JupyterLab's file browser open: the layout checks by the DOM.
+            for width, height in ((1280, 800), (1600, 1000)):
+                page.set_viewport_size({"width": width, "height": height})
+                if not page.locator("#filebrowser").is_visible():
+                    page.locator(".jp-SideBar .lm-TabBar-tab[data-id='filebrowser']").first.click()
+                page.wait_for_timeout(1500)  # plotly relayouts on resize
+                geometry = page.evaluate(_LAYOUT_JS)
+                where = f"at {width}x{height}: {json.dumps(geometry)[:3000]}"
+                assert geometry["filebrowser"], "the file browser should be open " + where
+                assert geometry["controls"] and not geometry["outside"], "filter controls outside the viewport " + where
+                assert geometry["overlaps"] == [], "the evidence panel covers a plot " + where
+                assert geometry["cut_titles"] == [], "axis titles cut " + where
+                if width == 1280:
+                    assert geometry["evidence_below"], "on a laptop the evidence goes below the figures " + where
+                page.locator(".jp-OutputArea .ltw-root").first.evaluate("e => e.scrollIntoView({block: 'start'})")
+                page.mouse.move(5, 5)
+                page.wait_for_timeout(500)
+                ARTIFACTS.mkdir(exist_ok=True)
+                page.screenshot(path=str(ARTIFACTS / f"explorer-{width}.png"), full_page=False)
+            page.set_viewport_size({"width": 1600, "height": 3000})
+            page.wait_for_timeout(1000)
 
             # A picture of the explorer as a user sees it after these steps, for people to look at.
             page.locator(".jp-OutputArea .ltw-root").first.evaluate("e => e.scrollIntoView({block: 'start'})")

@@ -82,7 +82,7 @@ def assert_bar_matches(ex: Explorer, freq: pd.DataFrame) -> None:
                                pd.to_numeric(expected["ci_high"]).to_numpy(dtype=float))
     np.testing.assert_allclose(np.asarray(bar.x) - np.asarray(bar.error_x.arrayminus),
                                pd.to_numeric(expected["ci_low"]).to_numpy(dtype=float))
-    assert list(ex.bar.data[1].text) == [f"{int(c):,} of {int(d):,}" for c, d in zip(expected["count"], expected["denominator"])]
+    assert list(ex.bar.data[1].text) == [f"{int(c):,} of {int(d):,}" for c, d in zip(expected["count"], expected["denominator"], strict=False)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -181,7 +181,7 @@ def test_region_and_years_redraw_every_view(explorer: Explorer, con) -> None:
 
     co = tab.cooccurrence("patterns", level=2, where=where, tests=False, con=con)
     pair = explorer.heat_pair.data[0]
-    both = {(a, b): n for a, b, n in zip(co["code_a"], co["code_b"], co["n_ab"])}
+    both = {(a, b): n for a, b, n in zip(co["code_a"], co["code_b"], co["n_ab"], strict=False)}
     for i, a in enumerate(explorer.codes):
         for j, b in enumerate(pair.x):
             expected = both.get((a, b), both.get((b, a), 0))
@@ -293,7 +293,7 @@ def test_filters_clear_the_old_evidence(explorer: Explorer) -> None:
 
 def test_a_filter_that_leaves_no_reviews_says_so(explorer: Explorer, con) -> None:
     grid = tab.frequency("nation", by=("area", "year"), con=con)
-    present = set(zip(grid.loc[grid["count"] > 0, "area"], grid.loc[grid["count"] > 0, "year"]))
+    present = set(zip(grid.loc[grid["count"] > 0, "area"], grid.loc[grid["count"] > 0, "year"], strict=False))
     years = range(explorer.filters.years.min, explorer.filters.years.max + 1)
     area, year = next((a, y) for a in sorted(set(grid["area"])) for y in years if (a, y) not in present)
     explorer.filters.set(area=area, years=(int(year), int(year)))
@@ -329,7 +329,10 @@ def test_public_mode_protects_numbers_and_hides_evidence(con) -> None:
         assert "Public" in ex.status.value
         pd.testing.assert_frame_equal(ex.tables["recurrence"],
                                       tab.recurrence("patterns", level=2, where=where, con=con, disclosure="public"))
+        assert ex.csv_bytes().decode() == render_table(ex.tables["frequency"], "csv")  # the default table: the bars'
+        ex.table_view.value = "recurrence"
         assert ex.csv_bytes().decode() == render_table(ex.tables["recurrence"], "csv")
+        ex.table_view.value = "frequency"
 
         ex.open_evidence(ex.bar_codes[0])
         assert ex.evidence_table is None
@@ -359,6 +362,7 @@ def test_public_mode_protects_numbers_and_hides_evidence(con) -> None:
 
 
 def test_downloads_are_the_table_shown(explorer: Explorer, con) -> None:
+    explorer.table_view.value = "recurrence"
     filename, mime, data = explorer.csv_button.payload()
     assert filename == "lt-workbench-recurrence-patterns-level2-restricted.csv" and mime == "text/csv"
     back = pd.read_csv(io.StringIO(data.decode("utf-8")))
@@ -381,6 +385,8 @@ def test_downloads_are_the_table_shown(explorer: Explorer, con) -> None:
     assert explorer.csv_bytes().decode().splitlines()[0].startswith("code,label,year,count")
     explorer.table_view.value = "frequency"
     assert "Out of" in explorer.table_html.value
+    filename, _, data = explorer.csv_button.payload()
+    assert filename == "lt-workbench-frequency-patterns-level2-restricted.csv"
 
 
 def test_rapid_changes_are_debounced_into_one_refresh(con) -> None:
@@ -597,3 +603,62 @@ def test_evidence_names_factors_by_their_labels_beside_codes(explorer: Explorer)
     factors = re.findall(r"<div class='ltw-ev-factors'>Factors: (.*?)</div>", text)
     assert factors and all("<i>" in f for f in factors)
     assert "<i>Organisational" in text or "<i>Aspects" in text or "<i>Nature" in text
+
+
+@pytest.mark.parametrize("mode", ["restricted", "public"])
+def test_the_bar_chart_and_the_table_under_it_show_the_same_figures(con, mode: str) -> None:
+    """#14 §3: the bar said 136 of 301 and the table under it 140. The table first shown under the bars is now the
+    bars' own table (public recurrence protects each code's count as a recent + before total, rounded like one)."""
+    ex = Explorer(con=con, disclosure=mode, debounce=0)
+    try:
+        ex.filters.set(region="north_west", years=(2015, ex.filters.years.max))
+        assert ex.table_view.value == "frequency"
+        rows = re.findall(r"<tr><td>.*?<span style='color:#888'>([^<]+)</span></td>(.*?)</tr>", ex.table_html.value)
+        table = {code: re.findall(r"<td class='n'>([^<]*)</td>", cells) for code, cells in rows}
+        assert ex.bar_codes
+        for code, text, pct in zip(ex.bar_codes, ex.bar.data[1].text, ex.bar.data[0].x, strict=True):
+            count, den = text.split(" of ")
+            assert table[code][:3] == [count, den, f"{pct:.1f}"], code
+        # and the same numbers as the analysis API gives for the same question
+        freq = tab.frequency("patterns", level=2, where={"region": "north_west", "year": range(2015, ex.filters.years.max + 1)},
+                             con=con, disclosure=mode).set_index("code")
+        for code, text in zip(ex.bar_codes, ex.bar.data[1].text, strict=True):
+            assert text == f"{int(freq.loc[code, 'count']):,} of {int(freq.loc[code, 'denominator']):,}"
+    finally:
+        ex.close()
+
+
+def test_public_year_heat_map_uses_periods_when_single_years_would_be_mostly_hidden(con) -> None:
+    """#14 §3: serious case reviews by single year are ~78% c in public mode; by five-year period far fewer."""
+    ex = Explorer(con=con, debounce=0)
+    try:
+        ex.filters.set(review_type="serious_case_review")
+        where = {"review_type": "serious_case_review"}
+        trend = tab.trend("patterns", level=2, where=where, con=con, disclosure="public")
+        periods = tab.frequency("patterns", level=2, by=("period",), where=where, con=con, disclosure="public")
+
+        def share(t: pd.DataFrame) -> float:
+            part = t[t["code"].isin(ex.codes) & (t["denominator"].astype(str) != "0")]
+            return float((part["count"].astype(str) == "c").mean())
+
+        assert share(trend) > 0.5 and share(periods) < share(trend)  # the premise, from the analysis API
+        heat = ex.heat_year.data[0]
+        assert list(heat.x) == list(dict.fromkeys(periods["period"]))  # periods, in time order
+        assert "period" in ex.heat_year.layout.title.text and "Five-year periods" in ex.heat_year.layout.title.text
+        assert f"{share(trend):.0%}" in ex.heat_year.layout.title.text  # says why
+        for i, code in enumerate(ex.codes):
+            for j, period in enumerate(heat.x):
+                row = periods[(periods["code"] == code) & (periods["period"] == period)].iloc[0]
+                if str(row["count"]) == "c":
+                    assert ex.heat_year.data[1].text[i][j] == "c"
+                elif heat.visible and heat.z[i][j] is not None:
+                    assert heat.text[i][j] == str(int(row["count"])) and heat.z[i][j] == pytest.approx(float(row["percent"]))
+        # a click on a period cell is understood (public: evidence explained, not shown)
+        click(ex.heat_year, xs=[heat.x[0]], ys=[heat.y[0]], inds=[[0, 0]])
+        assert ex.last_error is None and isinstance(ex.evidence_target.year, tuple)
+        assert "not shown in public mode" in ex.evidence_html.value
+        # restricted mode keeps single years
+        ex.filters.disclosure.value = "restricted"
+        assert all(isinstance(x, int) for x in ex.heat_year.data[0].x)
+    finally:
+        ex.close()
