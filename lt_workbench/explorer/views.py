@@ -171,7 +171,7 @@ class Charts:
             top_end = float(np.nanmax(ends)) if len(ends) else 0.0
             self.bar.layout.xaxis.range = [0, min(100.0, top_end) + max(12.0, 0.16 * top_end)]
             self.bar.layout.annotations = notes
-            self.bar.layout.height = max(260, 90 + 26 * len(y))
+            self.bar.layout.height = max(260, 90 + 36 * len(y))
         # A separate batch: one batch editing two traces sends the first trace's properties to the second too.
         with self.bar.batch_update():
             labels_trace = self.bar.data[1]
@@ -278,7 +278,7 @@ class Charts:
             self.heat_year.layout.shapes = shapes
             self.year_shapes = shapes
             self.heat_year.layout.annotations = notes
-            self.heat_year.layout.height = max(260, 110 + 24 * len(y))
+            self.heat_year.layout.height = max(260, 110 + 32 * len(y))
         self._draw_hidden(self.heat_year, years, y, hidden)
 
     def draw_pairs(self, s: Snapshot, co: pd.DataFrame, unit: str, wanted: list[str]) -> None:
@@ -355,7 +355,7 @@ class Charts:
             self.heat_pair.layout.xaxis.type = "category"
             self.heat_pair.layout.annotations = notes
             self.heat_pair.layout.shapes = []
-            self.heat_pair.layout.height = max(300, 190 + 24 * len(y))
+            self.heat_pair.layout.height = max(300, 190 + 32 * len(y))
         self._draw_hidden(self.heat_pair, x, y, hidden)
         self.pair_cols = cols
 
