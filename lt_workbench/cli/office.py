@@ -95,3 +95,37 @@ def import_docx(
     from lt_workbench.ingest.docx import import_reports
 
     _finish(import_reports(files, out, metadata=metadata, version=taxonomy), out, load, db)
+
+
+@export_app.command("tables")
+def export_tables(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write <table>.parquet into.")],
+    fmt: Annotated[str, typer.Option("--format", help="parquet (the only format: typed, compressed, read by pandas, R, DuckDB, Spark).")] = "parquet",
+    db: DbOpt = None,
+) -> None:
+    """Every table of the database as Parquet, for use in other tools. RESTRICTED: free text, area names, true counts."""
+    from lt_workbench.export.release import write_tables
+    from lt_workbench.export.tables import current_command
+
+    if fmt != "parquet":
+        _err(f"lt-workbench: error: --format {fmt}: export tables writes parquet only")
+        raise typer.Exit(2)
+    paths = write_tables(db, out, command=current_command())
+    typer.echo(f"wrote {sum(p.suffix == '.parquet' for p in paths)} tables to {out} (RESTRICTED material: see {out / 'README.txt'})")
+
+
+@export_app.command("release")
+def export_release(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the release files (NAME.csv and NAME.meta.csv per table).")],
+    where: Annotated[Optional[list[str]], typer.Option("--where", metavar="DIM=VALUE", help="Filter (repeatable), e.g. year=2015..2025.")] = None,
+    profile: Annotated[str, typer.Option("--profile", help="Disclosure profile: dfe, nhs or ons.")] = "dfe",
+    db: DbOpt = None,
+) -> None:
+    """Public tables in the Explore Education Statistics tidy data standard, through the same disclosure control."""
+    from lt_workbench import tabulate as tab
+    from lt_workbench.export.release import write_release
+    from lt_workbench.export.tables import current_command
+
+    paths = write_release(db, out, where=tab.parse_where(where or []), profile=profile, command=current_command())
+    for p in paths:
+        typer.echo(f"wrote {p}")
