@@ -19,7 +19,7 @@ from lt_workbench.analysis.vocab import _TOTAL, FRAMES, Disclosure, _codes, _lab
 from lt_workbench.config import DEFAULT_TAXONOMY_VERSION
 from lt_workbench.exceptions import TabulationError
 
-__all__ = ["recommendations", "overdue", "unaddressed_patterns"]
+__all__ = ["recommendations", "overdue", "unaddressed_patterns", "recommendation_status", "overdue_ages", "STATUS_GROUPS", "OVERDUE_BANDS"]
 
 
 _REC_DIMS = {"kind": "recommendation_kind", "level": "recommendation_level", "status": "recommendation_status"}
@@ -189,7 +189,114 @@ def unaddressed_patterns(
     out["count"] = out["count"].fillna(0).astype("int64")
     out["denominator"] = out["denominator"].fillna(0).astype("int64")
     out = _with_rates(out)
-    attrs = {"table": "unaddressed_patterns", "unit": "review", "unit_label": "reviews", "level": level, "where": where,
+    attrs: dict[str, Any] = {"table": "unaddressed_patterns", "unit": "review", "unit_label": "reviews", "level": level, "where": where,
              "description": "count: reviews with a finding of the code that no recommendation of the review addresses; "
                             "denominator: reviews with the code.", "lines": [], "partition": False, "interval": stats.WILSON_METHOD}
+    return apply_disclosure(out, attrs, disclosure=disclosure, profile=profile, threshold=threshold)
+
+
+# --------------------------------------------------------------------------------------------
+# Progress of recommendations at a date (the recommendations tracker's figures)
+
+STATUS_GROUPS: dict[str, str] = {"completed": "Completed", "open": "Open, not yet due", "overdue": "Overdue",
+                                 "not_accepted": "Not accepted"}
+# (code, label, first day, last day) of how long an overdue recommendation has been overdue.
+OVERDUE_BANDS: tuple[tuple[str, str, int, int], ...] = (
+    ("under_6_months", "Less than 6 months", 0, 182), ("6_to_12_months", "6 to 12 months", 183, 365),
+    ("1_to_2_years", "1 to 2 years", 366, 730), ("over_2_years", "More than 2 years", 731, 10**7),
+)
+_STATUS_BY = {"agency": "agency", "kind": "recommendation_kind", "level": "recommendation_level"}
+
+
+def _day(as_of: dt.date | str | None) -> dt.date:
+    if isinstance(as_of, dt.date):
+        return as_of
+    if as_of is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(as_of)
+    except ValueError:
+        raise TabulationError(f"as_of={as_of!r}: write the date as YYYY-MM-DD, e.g. 2026-03-31") from None
+
+
+def _status_rows(c: duckdb.DuckDBPyConnection, where: Mapping[str, Any], year_basis: str, version: str, day: dt.date) -> pd.DataFrame:
+    """One row per recommendation in scope with its status group and days overdue at `day` (sql/queries/recommendation_status.sql)."""
+    from lt_workbench.model.db import sql_file
+
+    plan = _scope_plan(c, "patterns", dict(where), year_basis, version)
+    scope_sql, sp = _scope(plan)
+    return c.execute(f"{scope_sql}\n{sql_file('queries/recommendation_status.sql')}", sp + [day, day]).df()
+
+
+def recommendation_status(
+    by: str = "kind",
+    *,
+    as_of: dt.date | str | None = None,
+    where: Mapping[str, Any] | None = None,
+    year_basis: str = "completed",
+    db: str | Path | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+    disclosure: Disclosure = "restricted",
+    profile: str = "dfe",
+    threshold: int | None = None,
+    version: str = DEFAULT_TAXONOMY_VERSION,
+) -> pd.DataFrame:
+    """Recommendations by agency, kind or level (`by`) x status group at `as_of` (default today), with 'All' rows.
+
+    Unit: recommendation. code = status group (completed, open, overdue, not_accepted); count =
+    recommendations of that agency/kind/level in that group; denominator = all recommendations of that
+    agency/kind/level, so percentages read across a row and each row's groups add up to its total
+    (disclosure control protects them as such). Agencies not recorded appear as 'not_recorded'.
+    """
+    if by not in _STATUS_BY:
+        raise TabulationError(f"recommendation_status by agency, kind or level, not {by!r}")
+    day = _day(as_of)
+    with _connection(db, con) as c:
+        rows = _status_rows(c, where or {}, year_basis, version, day)
+        order = list(c.execute("SELECT code FROM taxonomy WHERE frame = ? AND version = ? ORDER BY sort_key",
+                               [_STATUS_BY[by], version]).df()["code"])
+    present = set(rows[by])
+    values = [v for v in order if v in present] + sorted(present - set(order))
+    records = []
+    for value in [*values, _TOTAL]:
+        sub = rows if value == _TOTAL else rows[rows[by] == value]
+        for code, label in STATUS_GROUPS.items():
+            records.append({"code": code, "label": label, by: value, "count": int((sub["status_group"] == code).sum()),
+                            "denominator": len(sub)})
+    out = _with_rates(pd.DataFrame(records, columns=["code", "label", by, "count", "denominator"]))
+    attrs = {"table": "recommendation_status", "unit": "recommendation", "unit_label": "recommendations", "by": [by],
+             "where": dict(where or {}), "as_of": day.isoformat(), "lines": [[by]], "partition": True,
+             "interval": stats.WILSON_METHOD,
+             "description": f"count: recommendations in each status group at {day.isoformat()}; denominator: all "
+                            f"recommendations of the {by}. Overdue: due before that date, neither completed nor not accepted."}
+    return apply_disclosure(out, attrs, disclosure=disclosure, profile=profile, threshold=threshold)
+
+
+def overdue_ages(
+    *,
+    as_of: dt.date | str | None = None,
+    where: Mapping[str, Any] | None = None,
+    year_basis: str = "completed",
+    db: str | Path | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+    disclosure: Disclosure = "restricted",
+    profile: str = "dfe",
+    threshold: int | None = None,
+    version: str = DEFAULT_TAXONOMY_VERSION,
+) -> pd.DataFrame:
+    """Overdue recommendations at `as_of` by how long overdue (OVERDUE_BANDS); unit: recommendation.
+
+    count = overdue recommendations in the band; denominator = all overdue recommendations in scope (the
+    bands partition them). Overdue as in recommendation_status.
+    """
+    day = _day(as_of)
+    with _connection(db, con) as c:
+        rows = _status_rows(c, where or {}, year_basis, version, day)
+    days = rows.loc[rows["status_group"] == "overdue", "days_overdue"]
+    out = _with_rates(pd.DataFrame([{"code": code, "label": label, "count": int(((days >= lo) & (days <= hi)).sum()),
+                                     "denominator": len(days)} for code, label, lo, hi in OVERDUE_BANDS],
+                                   columns=["code", "label", "count", "denominator"]))
+    attrs = {"table": "overdue_ages", "unit": "recommendation", "unit_label": "overdue recommendations",
+             "where": dict(where or {}), "as_of": day.isoformat(), "lines": [], "partition": True, "interval": stats.WILSON_METHOD,
+             "description": f"count: recommendations overdue at {day.isoformat()} by how long; denominator: all overdue."}
     return apply_disclosure(out, attrs, disclosure=disclosure, profile=profile, threshold=threshold)

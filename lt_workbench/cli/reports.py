@@ -46,7 +46,7 @@ def describe_parameter(param: Any) -> str:
 
 
 def _list_reports() -> None:
-    from lt_workbench.reports import runner as reports
+    from lt_workbench import reports
 
     for spec in reports.REPORTS.values():
         typer.echo(f"{spec.name}: {spec.description}")
@@ -67,7 +67,7 @@ def report_command(
 ) -> None:
     """Run one report notebook with papermill; write the executed notebook and an HTML page (inputs hidden, works offline)."""
     from lt_workbench.exceptions import ParameterError, ReportError
-    from lt_workbench.reports import runner as reports
+    from lt_workbench import reports
 
     if list_reports:
         _list_reports()
@@ -105,11 +105,12 @@ def batch_command(
     out: Annotated[Optional[Path], typer.Option("--out", metavar="DIR", help="Parent folder (default: the file's `out`, else reports/).")] = None,
     db: DbOption = None,
 ) -> None:
-    from lt_workbench.reports import runner as reports
+    from lt_workbench import reports
 
     result = reports.run_batch(file, out=out, db=db)
     for r in result.results:
-        line = f"{r.status:6} {r.name} {reports.output_stem(r.name, r.parameters) if r.status == 'ok' else ''}".rstrip()
+        # The file actually written (a batch entry may name its own output), not a recomputed default.
+        line = f"{r.status:6} {r.name} {r.html.stem if r.html is not None else ''}".rstrip()
         typer.echo(line)
         if r.error:
             err(f"       {r.error}")

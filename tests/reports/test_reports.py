@@ -23,7 +23,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from lt_workbench import __version__, reports
-from lt_workbench.reports import runner
+from lt_workbench.reports import batch
 from lt_workbench.config import REPO_ROOT
 from lt_workbench.exceptions import ParameterError, ReportError
 
@@ -475,7 +475,61 @@ def test_batch_file_of_the_wrong_shape_is_refused_before_anything_runs(tmp_path:
 def test_for_each_region_expands_in_frame_order(sample_db: Path) -> None:
     data = reports.load_batch(REPO_ROOT / "reports" / "regions.toml")
     entry = next(e for e in data["report"] if e.get("for_each") == "region")
-    jobs = runner._expand(entry, data.get("defaults", {}), sample_db)
+    jobs = batch._expand(entry, data.get("defaults", {}), sample_db)
     regions = [p["region"] for _, p, _ in jobs]
     assert regions[:2] == ["north_east", "north_west"] and len(regions) == 12
     assert all(p["disclosure"] == "public" for _, p, _ in jobs)
+
+
+# --------------------------------------------------------------------------------------------
+# Key findings
+
+
+def _next_table(anchor: Any) -> Any:
+    """The first table.lt-table after an anchor element in document order."""
+    for el in anchor.find_all_next("table"):
+        if "lt-table" in (el.get("class") or []):
+            return el
+    return None
+
+
+def test_every_report_opens_with_key_findings_checked_against_its_tables(executed: dict) -> None:
+    for (name, mode), result in executed.items():
+        soup = BeautifulSoup(_strip_bundle(result.html.read_text(encoding="utf-8")), "html.parser")
+        box = soup.select_one(".lt-findings")
+        assert box is not None, (name, mode)
+        header = soup.select_one(".lt-header")
+        first_section = soup.find("h2", string=re.compile(r"^\s*1\."))
+        assert header.sourceline <= box.sourceline and (first_section is None or box.sourceline < first_section.sourceline)
+        items = box.select("li")
+        assert 3 <= len(items) <= 6, (name, mode, [li.get_text(" ", strip=True) for li in items])
+        for li in items:
+            sentence = li.get_text(" ", strip=True)
+            target = soup.find(id=li["data-table"])
+            assert target is not None, (name, mode, li["data-table"])
+            assert li.select_one(f'a[href="#{li["data-table"]}"]') is not None
+            cells = json.loads(li["data-cells"])
+            if not cells:
+                continue
+            table = _next_table(target)
+            assert table is not None, (name, mode, li["data-table"])
+            rows = [[td.get_text(" ", strip=True) for td in tr.find_all("td")] for tr in table.select("tbody tr")]
+            for row_key, value in cells:
+                assert value in sentence, (name, mode, value, sentence)
+                assert value not in ("c", "z", ":"), (name, mode, sentence)
+                matching = [r for r in rows if r and r[0].startswith(row_key)]
+                assert matching, (name, mode, row_key, li["data-table"])
+                assert any(value in cell for r in matching for cell in r), (name, mode, row_key, value, matching)
+
+
+def test_key_findings_match_the_analysis_api(executed: dict, sample_db: Path) -> None:
+    """The summary's first finding names the most widespread patterns with the shares tabulate computes."""
+    from lt_workbench.analysis import tabulate
+
+    page = executed[("cross_review_summary", "restricted")].html.read_text(encoding="utf-8")
+    first = BeautifulSoup(_strip_bundle(page), "html.parser").select_one(".lt-findings li")
+    table = tabulate.frequency("patterns", level=2, db=sample_db)
+    top = table.sort_values(["percent", "code"], ascending=[False, True]).head(3)
+    text = first.get_text(" ", strip=True)
+    for code, percent in zip(top["code"], top["percent"], strict=True):
+        assert f"{code} " in text and f"{percent:.1f}%" in text, (code, percent, text)

@@ -1,0 +1,120 @@
+"""Sections of the cross-review summary: the most recurrent patterns, trends, what works well, proposed sub-patterns."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from lt_workbench.reports import text
+from lt_workbench.reports.sections import common
+from lt_workbench.reports.sections.common import rank
+
+if TYPE_CHECKING:
+    from lt_workbench.reports.context import ReportContext
+
+__all__ = ['show_top_patterns', 'show_trends', 'show_directions', 'show_proposed']
+
+
+def show_top_patterns(ctx: ReportContext, patterns: pd.DataFrame, spread: pd.DataFrame, top_n: int) -> None:
+    """The most recurrent patterns: a chart of shares with intervals, and one table adding how widespread
+    (areas, regions, years) and how current (recent share against earlier) each is."""
+    from lt_workbench.present import figures as f
+
+    top = rank(patterns, top_n)
+    f.show(f.bar_shares(top, title=f"The {len(top)} patterns found in most reviews", unit="reviews", with_codes=True,
+                        colour=f.PALETTE[1]))
+    rec = spread.set_index("code").reindex(list(top["code"]))
+    frame = pd.DataFrame({
+        "_label": [f"{c} {lab}" for c, lab in zip(top["code"], top["label"], strict=True)],
+        "count": list(top["count"]),
+        "_pct": [f"{f.percent_text(p)} ({f.interval_text(lo, hi)})" if not f.is_hidden(p) else str(p)
+                 for p, lo, hi in zip(top["percent"], top["ci_low"], top["ci_high"], strict=True)],
+        "areas": list(rec["areas"]), "regions": list(rec["regions"]),
+        "_years": [f"{a}–{b}" if not (isinstance(a, str) or pd.isna(a)) else str(a) for a, b in zip(rec["first_year"], rec["last_year"], strict=True)],
+        "percent_recent": list(rec["percent_recent"]), "percent_before": list(rec["percent_before"]),
+    })
+    recent = spread.attrs.get("recent_window", "recent years").replace("-", "–")
+    before = spread.attrs.get("before_window", "earlier").replace("-", "–")
+    denominator = f.number(top["denominator"].iloc[0]) if len(top) else "0"
+    text.anchor("t-top-patterns")
+    ctx.note(text.widespread(top, "t-top-patterns", "the most recurrent patterns"))
+    f.show_table(frame, {"_label": "Pattern", "count": "Reviews", "_pct": "Percentage (95% interval)", "areas": "Areas",
+                         "regions": "Regions", "_years": "Found from–to", "percent_recent": f"Share {recent}",
+                         "percent_before": f"Share {before}"},
+                 counts=["count"], numbers=["_pct", "areas", "regions"], percents=["percent_recent", "percent_before"],
+                 caption=f"The most recurrent patterns, out of {denominator} reviews: how widespread and how current",
+                 note=ctx.symbols("reviews") + " Areas and regions count the different places whose reviews found the "
+                      "pattern (places, not reviews).")
+
+
+def show_trends(ctx: ReportContext, tests: pd.DataFrame, alpha: float = 0.05) -> list[str]:
+    """Patterns whose share clearly rose or fell (BH-adjusted p below alpha), in words; returns their codes."""
+    from lt_workbench.present.figures import show_table, show_text
+
+    text.anchor("t-trends")
+    if tests.empty:
+        show_text("*Too few years in scope to test for trends.*")
+        return []
+    ctx.note(text.trends(tests, "t-trends", "patterns rising or falling"))
+    q = pd.to_numeric(tests["q_value"], errors="coerce")
+    clear = tests[(q < alpha) & tests["direction"].isin(["rising", "falling"])].copy()
+    method = tests.attrs.get("method", "")
+    if clear.empty:
+        show_text(f"No pattern's share of reviews rose or fell clearly over the years in scope, after allowing for "
+                  f"testing {len(tests)} patterns at once. *Method: {method}.*")
+        return []
+    clear["_label"] = [f"{c} {lab}" for c, lab in zip(clear["code"], clear["label"], strict=True)]
+    clear["_change"] = clear["direction"].map({"rising": "Rising", "falling": "Falling"})
+    clear["_strength"] = ["very strong evidence" if v < 0.001 else "strong evidence" if v < 0.01 else "evidence"
+                          for v in pd.to_numeric(clear["q_value"])]
+    clear["_q"] = ["below 0.001" if v < 0.001 else f"{v:.3f}" for v in pd.to_numeric(clear["q_value"])]
+    clear["_break"] = ["yes: read with care" if b else "no" for b in clear["spans_series_break"]]
+    clear["_years"] = [f"{a}–{b}" for a, b in zip(clear["first_year"], clear["last_year"], strict=True)]
+    show_table(clear, {"_label": "Pattern", "_change": "Change", "_strength": "How sure", "_q": "Adjusted p-value",
+                       "_years": "Years", "_break": "Spans the 2018–19 series break"}, numbers=["_q"],
+               caption="Patterns whose share of reviews changed over time",
+               note=f"Method: {method}. Adjusted for testing {len(tests)} patterns at once (Benjamini–Hochberg).")
+    return list(clear["code"])
+
+
+def show_directions(ctx: ReportContext, table: pd.DataFrame, top_n: int) -> None:
+    """Constructive and unsafe findings of each pattern, for the patterns most often found constructive."""
+    from lt_workbench.present import figures as f
+
+    constructive = table[table["direction"] == "constructive"]
+    ranked = rank(constructive, top_n)
+    keep = list(ranked["code"])
+    part = table[table["code"].isin(keep)].copy()
+    part["_order"] = part["code"].map({c: i for i, c in enumerate(keep)})
+    part = part.sort_values(["_order", "direction"], kind="mergesort")
+    f.show(f.grouped_shares(part, group="direction", group_labels={"constructive": "Constructive (supports good practice)",
+                                                                     "unsafe": "Unsafe (makes poor practice more likely)"},
+                            colours=f.DIRECTION_COLOURS, title="Patterns most often found working well", unit="reviews",
+                            subtitle="Share of reviews finding the pattern as constructive, and as unsafe"))
+    common.show_shares(ctx, ranked, title="", unit="reviews", what="Pattern found as constructive", with_codes=True, figure=False,
+                       caption="Reviews that found each pattern working well (constructive)", anchor="t-constructive")
+    ctx.note(text.works_well(ranked, "t-constructive", "what works well"))
+
+
+def show_proposed(ctx: ReportContext) -> None:
+    """Proposed sub-patterns: counts per parent pattern (public) or the proposals themselves (restricted)."""
+    from lt_workbench.present.figures import show_table, show_text
+
+    table = ctx.proposed()
+    if table.empty:
+        show_text("No reviewer in scope proposed a new sub-pattern.")
+        return
+    if ctx.public:
+        table = table.copy()
+        table["_label"] = [f"{c} {lab}" for c, lab in zip(table["code"], table["label"], strict=True)]
+        show_table(table, {"_label": "Parent pattern", "count": "Reviews proposing a new sub-pattern", "percent": "Percentage of reviews"},
+                   counts=["count"], percents=["percent"], caption="Where reviewers proposed new sub-patterns",
+                   note=ctx.symbols("reviews") + " The proposals' wording is reviewers' own and appears only in the restricted version.")
+        return
+    table = table.copy()
+    table["_parent"] = [f"{c} {lab}" for c, lab in zip(table["parent_code"], table["parent_label"], strict=True)]
+    table["_years"] = [f"{a}–{b}" if a != b else f"{a}" for a, b in zip(table["first_year"], table["last_year"], strict=True)]
+    show_table(table, {"_parent": "Parent pattern", "proposed_label": "Proposed sub-pattern (reviewers' words)", "reviews": "Reviews",
+                       "_years": "Years"}, counts=["reviews"], caption="Proposed new sub-patterns, for curation",
+               note=ctx.symbols("reviews"))
