@@ -2,20 +2,119 @@
 
 `apply_disclosure` protects a tidy table with the additive lines it really has; the `_protect_*`
 helpers do the same for tables with several counts per row (recurrence, compare, co-occurrence).
+
+Releases: inside ``with public_release(db, name=...)`` every public table is protected jointly with
+everything the database snapshot's release already published (the CLI opens one per public
+command, see cli/release.py; reports and the explorer open one per report / session), so the same
+question gets the same public number on every surface and no combination of outputs recovers a
+hidden cell. `publish_many(tables)` protects restricted tables (with their attrs) as one joint
+problem, for a report or a batch. Each table's question (frame, level, unit, filters, year basis)
+is taken from its attrs, so cells of different tables that answer the same question are one cell.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from lt_workbench.analysis.shape import _with_rates
-from lt_workbench.analysis.vocab import _TOTAL, Disclosure
-from lt_workbench.exceptions import TabulationError
+from lt_workbench.analysis.vocab import _TOTAL, Disclosure, _dim, _values
+from lt_workbench.config import DEFAULT_TAXONOMY_VERSION
+from lt_workbench.exceptions import TabulationError, WorkbenchError
 
-__all__ = ["apply_disclosure"]
+__all__ = ["apply_disclosure", "public_release", "current_release", "publish_many", "question_of", "rank_shown", "RANKING_RULE"]
+
+_MEASURE_COLUMNS = ("code", "label", "count", "denominator", "percent", "ci_low", "ci_high")
+RANKING_RULE = ("ranked on the figures as shown: most first, hidden (c) last; equal shown figures share a rank (=) "
+                "and keep the frame's order")
+
+
+@dataclass
+class _Scope:
+    db: str | Path | None
+    name: str
+    ledger: str | Path | None
+    snapshot: str | None
+    opened: Any = None
+    stack: list[Any] = field(default_factory=list)
+
+
+_SCOPE: ContextVar[_Scope | None] = ContextVar("lt_workbench_release_scope", default=None)
+
+
+@contextmanager
+def public_release(db: str | Path | None = None, *, name: str = "output", ledger: str | Path | None = None,
+                   snapshot: str | None = None) -> Iterator[None]:
+    """Every public table made inside joins the open release of the database's snapshot (opened on first use)."""
+    scope = _Scope(db, name, ledger, snapshot)
+    token = _SCOPE.set(scope)
+    try:
+        yield
+    finally:
+        _SCOPE.reset(token)
+        if scope.opened is not None:
+            scope.opened.close()
+
+
+def current_release() -> Any:
+    """The Release of the innermost public_release scope (opened now if need be), or None outside one."""
+    scope = _SCOPE.get()
+    if scope is None:
+        return None
+    if scope.opened is None:
+        from lt_workbench.analysis.disclosure import Release, ledger_path
+
+        snap = scope.snapshot
+        if snap is None:
+            from lt_workbench.model.snapshot import snapshot
+
+            snap = str(snapshot(scope.db)["content_hash"])
+        scope.opened = Release(scope.ledger or ledger_path(scope.db), snap, name=scope.name, database=str(scope.db or ""))
+    return scope.opened
+
+
+def question_of(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """What a table counts, from its attrs: frame, level, unit, filters (canonical values) and year basis."""
+    where: dict[str, Any] = {}
+    for k, v in dict(attrs.get("where") or {}).items():
+        try:
+            where[str(k)] = sorted(str(x) for x in _values(_dim(str(k)), v, DEFAULT_TAXONOMY_VERSION))
+        except (WorkbenchError, TypeError, ValueError):
+            where[str(k)] = str(v)
+    return {"frame": attrs.get("frame"), "level": attrs.get("level"), "unit": attrs.get("unit"), "where": where,
+            "year_basis": attrs.get("year_basis", "completed")}
+
+
+def _request(table: pd.DataFrame, attrs: Mapping[str, Any], structural: Sequence[str] = ()) -> Any:
+    from lt_workbench.analysis import disclosure as sdc
+
+    dims = [c for c in table.columns if c not in (*_MEASURE_COLUMNS, "suppressed")]
+    question = question_of(attrs)
+    if attrs.get("family"):
+        question["family"] = attrs["family"]
+    return sdc.Request(table.drop(columns=[c for c in ("suppressed",) if c in table.columns]), lines=attrs.get("lines") or None,
+                       totals=_TOTAL, partition=bool(attrs.get("partition")), dims=dims, question=question,
+                       name=str(attrs.get("table", "table")), structural=structural)
+
+
+def _finish(protected: Any, attrs: Mapping[str, Any]) -> pd.DataFrame:
+    out: pd.DataFrame = protected.table
+    out.attrs.update(dict(attrs))
+    out.attrs.update(
+        {"disclosure": protected.mode, "profile": protected.profile, "threshold": protected.threshold,
+         "note": protected.note, "audit": protected.audit}
+    )
+    if protected.mode == "public":
+        out.attrs["lp_audit"] = protected.lp_audit
+        out.attrs.update({f"disclosure_{k}" if k != "release" else "release": v for k, v in protected.facts.items()})
+    return out
 
 
 def apply_disclosure(
@@ -26,30 +125,38 @@ def apply_disclosure(
     profile: str = "dfe",
     threshold: int | None = None,
     count_columns: Sequence[str] = ("count",),
+    structural: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Pass a tidy table through lt_workbench.analysis.disclosure.protect, keeping attrs (unit, lines, note, audit)."""
+    """Pass a tidy table through disclosure control (jointly with the current release, if any), keeping attrs."""
     from lt_workbench.analysis import disclosure as sdc
 
     if disclosure not in ("restricted", "public"):
         raise TabulationError(f"unknown disclosure {disclosure!r}: use 'public' or 'restricted'")
-    dims = [c for c in table.columns if c not in ("code", "label", "count", "denominator", "percent", "ci_low", "ci_high")]
-    protected = sdc.protect(
-        table,
-        mode=disclosure,
-        profile=profile,
-        threshold=threshold,
-        lines=attrs.get("lines") or None,
-        totals=_TOTAL,
-        partition=bool(attrs.get("partition")),
-        dims=dims,
-    )
-    out = protected.table
-    out.attrs.update(dict(attrs))
-    out.attrs.update(
-        {"disclosure": protected.mode, "profile": protected.profile, "threshold": protected.threshold,
-         "note": protected.note, "audit": protected.audit}
-    )
-    return out
+    req = _request(table, attrs, structural)
+    rel = current_release() if disclosure == "public" else None
+    protected = sdc.protect_many([req], mode=disclosure, profile=profile, threshold=threshold, release=rel)[0]
+    return _finish(protected, attrs)
+
+
+def publish_many(tables: Sequence[pd.DataFrame], *, profile: str = "dfe", threshold: int | None = None) -> list[pd.DataFrame]:
+    """Protect restricted tidy tables (from frequency/recommendations, attrs intact) as one joint public problem.
+
+    For a report or a batch: what one table hides, no other lets a reader derive. Joins the current
+    release when inside public_release(...).
+    """
+    from lt_workbench.analysis import disclosure as sdc
+
+    reqs = [_request(t, {str(k): v for k, v in t.attrs.items()}) for t in tables]
+    done = sdc.protect_many(reqs, mode="public", profile=profile, threshold=threshold, release=current_release())
+    return [_finish(p, {str(k): v for k, v in t.attrs.items()}) for p, t in zip(done, tables, strict=True)]
+
+
+def rank_shown(table: pd.DataFrame, column: str) -> pd.Series:
+    """Competition rank on the shown figures of `column` (hidden last, unranked); ties as '2='."""
+    shown = pd.to_numeric(table[column], errors="coerce")
+    r = shown.rank(method="min", ascending=False)
+    counts = r.value_counts()
+    return pd.Series([("c" if pd.isna(v) else f"{int(v)}" + ("=" if counts[v] > 1 else "")) for v in r], index=table.index, dtype=object)
 
 
 def _refuse_public(what: str, disclosure: str) -> None:
@@ -78,7 +185,8 @@ def _protect_recurrence(out: pd.DataFrame, attrs: dict[str, Any], disclosure: st
         ignore_index=True,
     )
     long = _with_rates(long)
-    prot = apply_disclosure(long, {"lines": [["period"]], "partition": False}, disclosure="public", profile=profile, threshold=threshold)
+    prot = apply_disclosure(long, {**question_of(attrs), "table": "recurrence", "lines": [["period"]], "partition": False},
+                            disclosure="public", profile=profile, threshold=threshold, structural=("period",))
     shown = {p: prot[prot["period"] == p].set_index("code") for p in ("recent", "before", _TOTAL)}
     pub = pd.DataFrame({"code": out["code"], "label": out["label"]})
     idx = out["code"]
@@ -97,9 +205,14 @@ def _protect_recurrence(out: pd.DataFrame, attrs: dict[str, Any], disclosure: st
     for col in ("odds_ratio", "or_ci_low", "or_ci_high", "p_value", "q_value"):
         pub[col] = np.where(any_hidden, "c", out[col].round(4).astype(object).to_numpy())
     pub["suppressed"] = any_hidden
+    # Order and rank on what is shown (a true-count order would betray hidden and rounded values).
+    key = pd.to_numeric(pub["reviews"], errors="coerce")
+    pub = pub.assign(_k=key.fillna(-1)).sort_values("_k", ascending=False, kind="mergesort").drop(columns="_k").reset_index(drop=True)
+    pub.insert(0, "rank", rank_shown(pub, "reviews"))
     pub.attrs.update(attrs)
-    pub.attrs.update({"disclosure": "public", "note": prot.attrs["note"], "audit": prot.attrs["audit"], "profile": prot.attrs["profile"],
-                      "threshold": prot.attrs["threshold"]})
+    pub.attrs.update({k: v for k, v in prot.attrs.items() if k in ("note", "audit", "profile", "threshold", "lp_audit", "release")
+                      or str(k).startswith("disclosure_")})
+    pub.attrs.update({"disclosure": "public", "ranking": "reviews " + RANKING_RULE})
     return pub
 
 
@@ -124,8 +237,9 @@ def _protect_pairs(out: pd.DataFrame, attrs: dict[str, Any], disclosure: str, pr
         frames.append(pd.DataFrame({"code": out["code"], "label": out["label"], "part": _TOTAL,
                                     "count": out[parts[0][1]] + out[parts[1][1]], "denominator": out[parts[0][2]] + out[parts[1][2]]}))
     long = _with_rates(pd.concat(frames, ignore_index=True))
-    prot = apply_disclosure(long, {"lines": [["part"]] if line and len(parts) == 2 else [], "partition": False},
-                            disclosure="public", profile=profile, threshold=threshold)
+    prot = apply_disclosure(long, {**question_of(attrs), "family": str(attrs.get("table", "pairs")),
+                                   "lines": [["part"]] if line and len(parts) == 2 else [], "partition": False},
+                            disclosure="public", profile=profile, threshold=threshold, structural=("part",))
     pub = pd.DataFrame({"code": out["code"], "label": out["label"]})
     hidden = np.zeros(len(out), dtype=bool)
     for name, cnt, den in parts:
@@ -138,30 +252,31 @@ def _protect_pairs(out: pd.DataFrame, attrs: dict[str, Any], disclosure: str, pr
         pub[col] = np.where(hidden, "c", out[col].round(4).astype(object).to_numpy())
     pub["suppressed"] = hidden
     pub.attrs.update(attrs)
-    pub.attrs.update({"disclosure": "public", "note": prot.attrs["note"], "audit": prot.attrs["audit"]})
+    pub.attrs.update({k: v for k, v in prot.attrs.items() if k in ("note", "audit", "lp_audit", "release") or str(k).startswith("disclosure_")})
+    pub.attrs["disclosure"] = "public"
     return pub
 
 
 def _protect_cooccurrence(out: pd.DataFrame, attrs: dict[str, Any], profile: str, threshold: int | None) -> pd.DataFrame:
     """Public co-occurrence: a pair is shown only when n_ab, n_a and n_b all pass the threshold (or n_ab is 0)."""
-    from lt_workbench.analysis.disclosure import PROFILES, SUPPRESSED
+    from lt_workbench.analysis.disclosure import SUPPRESSED
+    from lt_workbench.analysis.disclosure.profiles import resolve_profile
 
-    prof = PROFILES.get(profile)
-    if prof is None:
-        from lt_workbench.analysis.disclosure import protect
+    prof, thr = resolve_profile(profile, threshold)
 
-        protect(pd.DataFrame({"code": [], "label": [], "count": [], "denominator": []}), profile=profile)  # raises the standard error
-    thr = threshold if threshold is not None else prof.threshold
-    small = lambda s: (s > 0) & (s < thr)  # noqa: E731
+    def small(s: pd.Series) -> pd.Series:
+        return (s > 0) & (s < thr)
+
     hidden = (small(out["n_ab"]) | small(out["n_a"]) | small(out["n_b"]) | small(out["n"])
               | small(out["n_a"] - out["n_ab"]) | small(out["n_b"] - out["n_ab"])).to_numpy()
     pub = out.astype(object).copy()
     for col in [c for c in out.columns if c not in ("code_a", "label_a", "code_b", "label_b", "n")]:
         pub[col] = np.where(hidden, SUPPRESSED, out[col].round(4).astype(object))
     pub["suppressed"] = hidden
-    if prof.rounding:
+    base = prof.rounding
+    if base:
         for col in ("n_a", "n_b", "n_ab", "n"):
-            pub[col] = [v if v == SUPPRESSED else int(np.floor(v / prof.rounding + 0.5) * prof.rounding) for v in pub[col]]
+            pub[col] = [v if v == SUPPRESSED else int(np.floor(v / base + 0.5) * base) for v in pub[col]]
     pub.attrs.update(attrs)
     pub.attrs.update({"disclosure": "public", "note": (
         f"Public ({prof.name} profile): a pair is hidden (c) when its count together, either count alone, or either "

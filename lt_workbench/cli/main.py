@@ -163,3 +163,4 @@ from lt_workbench.cli import reports  # noqa: E402,F401
 from lt_workbench.cli import synth  # noqa: E402,F401
 from lt_workbench.cli import qda  # noqa: E402,F401
 from lt_workbench.cli import office  # noqa: E402,F401
+from lt_workbench.cli import release  # noqa: E402,F401  (last: wraps every public command so it joins its release)

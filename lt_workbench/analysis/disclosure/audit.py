@@ -135,6 +135,10 @@ def lp_intervals(
             h.changeColCost(t, sign)
             h.run()
             status = h.getModelStatus()
+            if status not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kUnbounded):
+                h.clearSolver()  # a warm start gone astray (seen as kUnknown on tiny models): solve afresh
+                h.run()
+                status = h.getModelStatus()
             if status == highspy.HighsModelStatus.kOptimal:
                 ends.append(sign * float(h.getInfo().objective_function_value))
             elif status == highspy.HighsModelStatus.kUnbounded and sign < 0:

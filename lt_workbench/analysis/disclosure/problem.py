@@ -238,12 +238,15 @@ class Problem:
             self.add_line(d, [int(ccell[r]) for r in members], f"codes→denominator for {where}")
 
     def link_families(self) -> None:
-        """Lines across tables: along each additive dimension, cells differing only in it add up to the cell without it."""
+        """Lines across tables: along each dimension, cells differing only in it that add up to the cell without it."""
         by_family: dict[str, list[int]] = {}
         for i, f in enumerate(self.family):
             by_family.setdefault(f, []).append(i)
         for fam, cells in by_family.items():
-            for dim in sorted(self.additive.get(fam, ())):
+            # Declared additive dimensions, and any other dimension whose parts happen to add up to a cell
+            # without it: a true equation a reader may guess, so using it can only make protection stronger.
+            dims = set(self.additive.get(fam, ())) | {d for i in cells for d in self.coords[i] if d != "code"}
+            for dim in sorted(dims):
                 groups: dict[str, list[int]] = {}
                 totals: dict[str, list[int]] = {}
                 for i in cells:

@@ -39,12 +39,14 @@ from lt_workbench.exceptions import DisclosureError
 if TYPE_CHECKING:
     from lt_workbench.analysis.disclosure.release import Release
 
-__all__ = ["Protected", "Request", "protect", "protect_many", "write_audit", "ADDS_UP_NOTE"]
+__all__ = ["Protected", "Request", "protect", "protect_many", "write_audit", "ADDS_UP_NOTE", "REPEATED_NOTE"]
 
 _REQUIRED = ("code", "label", "count", "denominator")
 _DERIVED = ("percent", "ci_low", "ci_high")
 _MAX_DIMENSION_CHARS = 80  # a dimension value longer than this is taken for free text
 ADDS_UP_NOTE = "Figures are rounded independently, so shown parts may not add up to the shown total."
+REPEATED_NOTE = ("Some figures are repeated as an earlier table of this release published them (rounded there as totals), "
+                 "so each figure has one number in every table.")
 
 
 @dataclass
@@ -80,6 +82,7 @@ class Request:
     name: str = "table"
     free_text_columns: Sequence[str] | frozenset[str] = ()
     pseudonymised_areas: bool = False
+    structural: Sequence[str] = ()  # line dimensions whose 'All' rows are not margins (recent + before = all)
 
 
 @dataclass
@@ -181,7 +184,8 @@ def _prepare(req: Request) -> _Prepared:
         raise DisclosureError(f"table has more than one row for the same code and dimensions, e.g. {dup}")
     total_row = np.zeros(len(work), dtype=bool)
     for c in in_lines:
-        total_row |= total_mask(work[c], markers[c])
+        if c not in req.structural:
+            total_row |= total_mask(work[c], markers[c])
     spec = TableSpec(work, dim_cols, hierarchies, markers, bool(req.partition), dict(req.question), req.name)
     return _Prepared(spec, keys, removed, total_row, as_counts(work, "count"), as_counts(work, "denominator"))
 
@@ -226,6 +230,7 @@ def protect(
     release: Release | None = None,
     question: Mapping[str, Any] | None = None,
     name: str = "table",
+    structural: Sequence[str] = (),
 ) -> Protected:
     """Apply disclosure control to one tidy count table; see the package docstring for the rules.
 
@@ -240,8 +245,10 @@ def protect(
     release: protect jointly with everything this release already published, and record the result.
     question: what the table counts (frame, level, unit, filters, year basis): cells of different
         tables answering the same question are one cell of the release.
+    structural: line dimensions whose total rows are not margins for rounding (e.g. a period split).
     """
-    req = Request(table, lines, totals, partition, dims, dict(question or {}), name, free_text_columns, pseudonymised_areas)
+    req = Request(table, lines, totals, partition, dims, dict(question or {}), name, free_text_columns, pseudonymised_areas,
+                  structural)
     return protect_many([req], mode=mode, profile=profile, threshold=threshold, decimals=decimals, release=release)[0]
 
 
@@ -350,6 +357,8 @@ def _render(p: _Prepared, ccell: np.ndarray, dcell: np.ndarray, problem: Problem
     key_values = list(zip(*(work[k].tolist() for k in keys), strict=True))
     cols_out: dict[str, list[Any]] = {c: [] for c in ("count", "denominator", *_DERIVED)}
     hidden_count = np.zeros(n, dtype=bool)
+    tot_base = prof.total_rounding if prof.total_rounding is not None else prof.rounding
+    repeated = False
     lp_rows: list[dict[str, Any]] = []
     audits = {a.cell: a for a in sol.audits}
     for r in range(n):
@@ -368,6 +377,8 @@ def _render(p: _Prepared, ccell: np.ndarray, dcell: np.ndarray, problem: Problem
                                 "result": "pass" if a is None or a.problem is None else a.problem})
             else:
                 out[col] = shown[cell]
+                own = round_half_up(value, tot_base if p.total_row[r] else prof.rounding)
+                repeated = repeated or shown[cell] != own
                 if shown[cell] != value:
                     what = "total rounded" if p.total_row[r] else "rounded"
                     log(row_keys, col, value, shown[cell], "rounding", f"{what} ({prof.name} profile)")
@@ -411,7 +422,8 @@ def _render(p: _Prepared, ccell: np.ndarray, dcell: np.ndarray, problem: Problem
             if sum(shown[c] for c in parts) != shown[tot]:
                 adds_up = True
                 break
-    return Protected(table, audit, "public", prof.name, thr, _note(prof, thr, adds_up), lp_audit, dict(facts))
+    note = _note(prof, thr, adds_up) + (" " + REPEATED_NOTE if repeated else "")
+    return Protected(table, audit, "public", prof.name, thr, note, lp_audit, dict(facts))
 
 
 def write_audit(protected: Protected, path: str | Path) -> Path:

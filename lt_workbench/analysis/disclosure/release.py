@@ -16,6 +16,7 @@ write lock, held from reading the ledger to recording the output).
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -55,9 +56,12 @@ def _now() -> str:
 
 
 def ledger_path(db: str | Path | None) -> Path:
-    """Where the release ledger of a database lives: beside it, `<name>.releases.sqlite`."""
+    """Where the release ledger of a database lives: $LT_WORKBENCH_LEDGER, else beside it, `<name>.releases.sqlite`."""
     from lt_workbench.config import DEFAULT_DB
 
+    env = os.environ.get("LT_WORKBENCH_LEDGER")
+    if env:
+        return Path(env)
     p = Path(db) if db else DEFAULT_DB
     return p.with_name(p.name + ".releases.sqlite")
 
