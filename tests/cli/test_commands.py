@@ -37,7 +37,8 @@ GOLDEN_RUNS: dict[str, list[str]] = {
     "funnel_p2_restricted.csv": ["funnel", "patterns", "P2", "--disclosure", "restricted"],
     "overdue_2020_restricted.csv": ["overdue", "--as-of", "2020-03-31", "--disclosure", "restricted"],
     "overdue_2020_public_by_level.csv": ["overdue", "--as-of", "2020-03-31", "--by", "level", "--threshold", "5"],
-    "recommendations_status_restricted.csv": ["recommendations", "--by", "status", "--disclosure", "restricted"],
+    "recommendations_by_level_2020_restricted.csv": ["recommendations", "--by", "level", "--as-of", "2020-03-31",
+                                                     "--disclosure", "restricted"],
     "cooccurrence_factor_pattern_with_p2_lift_top5_restricted.csv": [
         "cooccurrence", "factor-pattern", "--level", "1", "--with", "P2", "--sort", "lift", "--top", "5", "--disclosure", "restricted"],
     "recurrence_level2_sort_q_top5_restricted.csv": ["recurrence", "--level", "2", "--sort", "q", "--top", "5", "--disclosure", "restricted"],
@@ -135,9 +136,12 @@ def test_overdue_public_counts_only(corpus_db: Path) -> None:
     res = run(["overdue", "--as-of", "2020-03-31", "--threshold", "5"], corpus_db)
     rows = list(csv.DictReader(io.StringIO(res.stdout)))
     assert "text" not in rows[0] and "review_id" not in rows[0]
-    expected = Counter(r["kind"] for r in _overdue_oracle("2020-03-31"))
-    shown = {r["code"]: int(r["count"]) for r in rows if r["count"] != "c"}
-    assert shown and all(shown[k] == expected.get(k, 0) for k in shown)
+    late = _overdue_oracle("2020-03-31")
+    expected = {**Counter(r["kind"] for r in late), "All": len(late)}
+    kinds = {**Counter(r["kind"] for d in DOCS for r in d["recommendations"]), "All": sum(len(d["recommendations"]) for d in DOCS)}
+    shown = {r["code"]: (int(r["count"]), int(r["denominator"])) for r in rows if r["count"] != "c"}
+    assert shown and all(shown[k] == (expected.get(k, 0), kinds[k]) for k in shown if k != "All")
+    assert abs(shown["All"][0] - expected["All"]) < 5, "the total is rounded to the nearest 10"
     assert all(expected[r["code"]] for r in rows if r["count"] == "c"), "only non-zero counts are hidden"
     assert "as of: 2020-03-31" in res.stderr and "disclosure: public" in res.stderr
 
@@ -153,10 +157,19 @@ def test_overdue_bad_date_is_a_usage_error(corpus_db: Path) -> None:
     assert res.exit_code == 2 and "YYYY-MM-DD" in res.output
 
 
-def test_recommendations_equal_a_recount(corpus_db: Path) -> None:
-    cli = run_json(["recommendations", "--by", "status", "--disclosure", "restricted"], corpus_db)
-    expected = Counter((r["kind"], r["status"]) for d in DOCS for r in d["recommendations"])
-    got = {(r.code, r.status): r.count for r in cli.itertuples(index=False) if r.count}
+def _status_group(rec: dict[str, Any], as_of: str) -> str:
+    if rec["status"] in ("completed", "not_accepted"):
+        return str(rec["status"])
+    return "overdue" if rec.get("due") and rec["due"] < as_of else "open"
+
+
+@pytest.mark.parametrize("by", ["kind", "level", "agency"])
+def test_recommendation_status_equals_a_recount(corpus_db: Path, by: str) -> None:
+    cli = run_json(["recommendations", "--by", by, "--as-of", "2020-03-31", "--disclosure", "restricted"], corpus_db)
+    recs = [r for d in DOCS for r in d["recommendations"]]
+    expected = Counter((r.get(by) or "not_recorded", _status_group(r, "2020-03-31")) for r in recs)
+    expected.update(Counter(("All", _status_group(r, "2020-03-31")) for r in recs))
+    got = {(getattr(r, by), r.code): r.count for r in cli.itertuples(index=False) if r.count}
     assert got == dict(expected)
 
 
