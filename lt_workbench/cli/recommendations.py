@@ -37,11 +37,11 @@ ByOption = Annotated[str, typer.Option("--by", metavar="DIM", help="kind (defaul
 
 
 def _status_function() -> Callable[..., pd.DataFrame] | None:
-    try:
-        from lt_workbench.analysis.recommendations import recommendation_status
-    except ImportError:  # an analysis API without status groups
-        return None
-    return recommendation_status
+    """analysis.recommendations.recommendation_status, or None in an analysis API without status groups."""
+    from lt_workbench.analysis import recommendations as api
+
+    found: Callable[..., pd.DataFrame] | None = getattr(api, "recommendation_status", None)
+    return found
 
 
 def _day(as_of: str | None) -> dt.date:
