@@ -63,9 +63,14 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workers", type=int, default=None, help="processes for checking (default: all cores)")
+    parser.add_argument("--publish", action="store_true",
+                        help="only measure snapshot publishing at the largest size (writes the 'Publishing snapshots' section)")
     parser.add_argument("--kb", type=float, default=25.0,
                         help="pad documents to about this many KB (0: the generator's own size); the largest size is also run unpadded")
     args = parser.parse_args()
+    if args.publish:
+        publishing(max(args.sizes), args.kb, args.repeat)
+        return
 
     rows = []
     load_before = os.getloadavg()[0]
@@ -147,6 +152,78 @@ def main() -> None:
     else:
         lines.append("Goal: 10,000 reviews of realistic size in under 5 s on 2 cores (run with 10000 in --sizes to check it).")
     write_section("Loading", "\n".join(lines))
+
+
+def publishing(n: int, kb: float, repeat: int) -> None:
+    """What publishing a snapshot costs beside writing in place, and how long a reader's refresh takes.
+
+    A load writes a copy of the published file and renames it over the old one. Its extra work, beside
+    what an in-place load does: copying the published file (checked against its checksum as it is
+    read) and sealing the new one (fsync, sha256, manifest, rename). Measured on a fresh load of `n`
+    reviews (nothing to copy) and on a weekly-style load of 100 new reviews into that database (the
+    whole database copied). A reader's refresh: see the new snapshot, close, connect, first query.
+    """
+    from lt_workbench.model.db import connect
+    from lt_workbench.model.snapshot import connection_snapshot, newer_snapshot
+
+    load_before = os.getloadavg()[0]
+    out: list[tuple[str, float, float, float]] = []
+    refresh: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus, extra = Path(tmp) / "corpus", Path(tmp) / "extra"
+        write_corpus(n, 7, corpus)
+        write_corpus(100, 8, extra)
+        for folder in (corpus, extra):
+            for path in collect_paths([folder]):
+                if kb:
+                    pad_to(path, int(kb * 1024))
+        for i, path in enumerate(collect_paths([extra])):  # new ids, so the second load inserts them
+            doc = json.loads(path.read_bytes())
+            doc["review_id"] = f"EXTRA-{i:04d}"
+            path.write_text(json.dumps(doc), encoding="utf-8")
+        fresh_runs, weekly_runs = [], []
+        for _ in range(repeat):
+            db = Path(tmp) / "bench.duckdb"
+            for f in Path(tmp).glob("bench.duckdb*"):
+                f.unlink()
+            r = load([corpus], db, progress=False)
+            fresh_runs.append(r.timings)
+            con = connect(db, read_only=True)
+            seen = connection_snapshot(con)
+            w = load([extra], db, progress=False)
+            weekly_runs.append(w.timings)
+            t0 = time.perf_counter()
+            assert newer_snapshot(db, seen) is not None
+            con.close()
+            con = connect(db, read_only=True)
+            assert con.execute("SELECT count(*) FROM reviews").fetchall()[0][0] == n + 100
+            refresh.append(time.perf_counter() - t0)
+            con.close()
+        for label, runs in ((f"fresh load of {n:,} reviews", fresh_runs), (f"100 new reviews into {n:,}", weekly_runs)):
+            total = statistics.median(r["total"] + r["publish_copy"] for r in runs)
+            extra_s = statistics.median(r["publish_copy"] + r["publish_seal"] for r in runs)
+            out.append((label, total, extra_s, statistics.median(r["publish_copy"] for r in runs)))
+    load_after = os.getloadavg()[0]
+    lines = [
+        f"Machine: {machine()}",
+        f"Run: `python benchmarks/bench_load.py --publish --sizes {n} --kb {kb:g} --repeat {repeat}` on {time.strftime('%Y-%m-%d')}; "
+        f"load average (1 min) {load_before:.1f} before and {load_after:.1f} after (2 cores shared with other work: "
+        "compare the ratios, not the seconds).",
+        "",
+        "| load | total (median) | publishing's extra work: copy + seal | of which copy | share of the load |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for label, total, extra_s, copy_s in out:
+        lines.append(f"| {label} | {total:.2f} s | {extra_s:.2f} s | {copy_s:.2f} s | {100 * extra_s / total:.0f}% |")
+    worst = max(e / t for _, t, e, _ in out)
+    lines += [
+        "",
+        f"Goal: publishing adds under 20% to a {n:,}-review load: {'met' if worst < 0.2 else 'NOT met'} "
+        f"(at most {100 * worst:.0f}%). A reader's refresh after a load (see the new snapshot, close, connect, first "
+        f"query): {statistics.median(refresh) * 1000:.0f} ms median (goal under 1 s: {'met' if max(refresh) < 1 else 'NOT met'}).",
+    ]
+    print("\n".join(lines))
+    write_section("Publishing snapshots", "\n".join(lines))
 
 
 if __name__ == "__main__":

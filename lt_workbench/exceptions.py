@@ -6,7 +6,10 @@ __all__ = [
     "WorkbenchError",
     "TaxonomyError",
     "DatabaseError",
+    "DatabaseBusy",
+    "DatabaseDamaged",
     "LoadError",
+    "LoadInterrupted",
     "TabulationError",
     "DisclosureError",
     "ReportError",
@@ -28,8 +31,20 @@ class DatabaseError(WorkbenchError):
     """The database is missing, of the wrong shape, or cannot be opened."""
 
 
+class DatabaseBusy(DatabaseError):
+    """Another writer (load, rebuild, upgrade) holds the database's writer lock past the wait allowed."""
+
+
+class DatabaseDamaged(DatabaseError):
+    """The database file is truncated, overwritten or otherwise unreadable; it can be rebuilt from the review files."""
+
+
 class LoadError(WorkbenchError):
     """A load could not run at all (as opposed to individual documents being rejected)."""
+
+
+class LoadInterrupted(LoadError):
+    """A load was stopped by Ctrl-C or SIGTERM before it published anything: the database is unchanged."""
 
 
 class TabulationError(WorkbenchError):

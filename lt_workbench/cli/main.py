@@ -86,6 +86,16 @@ class _Group(TyperGroup):
         except WorkbenchError as e:
             err(f"lt-workbench: error: {cli_message(str(e))}")
             ctx.exit(2)
+        except Exception as e:  # a database error met while reading (a damaged file): the cause, not a traceback
+            if not type(e).__module__.startswith(("duckdb", "_duckdb")):
+                raise
+            from lt_workbench.model.files import explain
+
+            argv = sys.argv[1:]
+            given = [a.split("=", 1)[1] for a in argv if a.startswith("--db=")]
+            given += [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--db"]
+            err(f"lt-workbench: error: {explain(Path(given[-1]) if given else config.DEFAULT_DB, e, 'cannot read')}")
+            ctx.exit(2)
 
 
 def _version(value: bool) -> None:

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import re
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import sqlglot
+from sqlglot import exp
 
 from lt_workbench.config import DEFAULT_DB, FRAMES_DIR, SQL_DIR
-from lt_workbench.exceptions import DatabaseError
+from lt_workbench.exceptions import DatabaseDamaged, DatabaseError
+from lt_workbench.model.files import entry_for, explain, manifest_path, rebuild_hint
 from lt_workbench.model.frames import available_versions, taxonomy_frame
 
 __all__ = [
-    "connect", "ensure_schema", "refresh_derived", "derive_incoming", "derived_tables", "derived_review_tables", "sql_file",
+    "connect", "ensure_schema", "schema_state", "refresh_derived", "derive_incoming", "derived_tables", "derived_review_tables", "derived_select", "sql_file",
     "TABLES", "REVIEW_TABLES",
 ]
 
@@ -45,7 +49,20 @@ def _sql_files(folder: str) -> list[Path]:
     return sorted((SQL_DIR / folder).glob("*.sql"))
 
 
-_CREATE_TABLE = re.compile(r"CREATE\s+OR\s+REPLACE\s+TABLE\s+(\w+)", re.IGNORECASE)
+@lru_cache(maxsize=32)
+def _parse_derived(path: str, sql: str) -> tuple[str, exp.Query]:
+    """A derived file's table name and query, from SQLGlot's parse of its one CREATE OR REPLACE TABLE ... AS."""
+    try:
+        statements = [st for st in sqlglot.parse(sql, read="duckdb") if st is not None]
+    except sqlglot.errors.ParseError as e:
+        raise DatabaseError(f"{path}: cannot parse the SQL: {e}") from e
+    create = statements[0] if len(statements) == 1 else None
+    if not (isinstance(create, exp.Create) and create.kind == "TABLE" and isinstance(create.expression, exp.Query)):
+        raise DatabaseError(f"{path}: a derived file must hold one CREATE OR REPLACE TABLE <name> AS <query> statement")
+    target = create.this if isinstance(create.this, exp.Table) else create.this.find(exp.Table)
+    if target is None:
+        raise DatabaseError(f"{path}: no table name in its CREATE statement")
+    return target.name, create.expression
 
 
 def derived_tables() -> list[tuple[str, str]]:
@@ -53,11 +70,18 @@ def derived_tables() -> list[tuple[str, str]]:
     out = []
     for path in _sql_files("derived"):
         sql = path.read_text(encoding="utf-8")
-        match = _CREATE_TABLE.search(sql)
-        if not match:
-            raise DatabaseError(f"{path}: a derived file must hold one CREATE OR REPLACE TABLE statement")
-        out.append((match.group(1), sql))
+        out.append((_parse_derived(str(path), sql)[0], sql))
     return out
+
+
+def derived_select(name: str, sql: str, shadow: dict[str, str] | None = None) -> str:
+    """The query of a derived file, as DuckDB SQL; `shadow` renames the tables it reads (SQLGlot's
+    table replacement, so a qualified `main.reviews` or an aliased one is renamed as surely as a bare one)."""
+    _, query = _parse_derived(name, sql)
+    if shadow:
+        mapping = {**shadow, **{f"main.{k}": v for k, v in shadow.items()}}
+        query = exp.replace_tables(query, mapping, dialect="duckdb")
+    return query.sql(dialect="duckdb")
 
 
 # Derived tables an earlier version built and this one no longer does: dropped on the next rebuild.
@@ -76,13 +100,14 @@ def derive_incoming(con: duckdb.DuckDBPyConnection, incoming: dict[str, pa.Table
     """Append the derived rows of a batch of incoming reviews, inside the caller's transaction.
 
     Derived rows of a review depend only on that review's own rows and the taxonomy, so each
-    derived SELECT runs once over the batch alone: every base table it reads is shadowed by a
-    CTE of the same name over the incoming Arrow rows, and every derived table built before it
-    by the rows just appended for these reviews. The caller has already deleted the derived
+    derived SELECT runs once over the batch alone: SQLGlot renames every base table it reads to
+    the incoming Arrow rows (`_incoming_<table>`), and every derived table built before it to a
+    view of the rows just appended for these reviews. The caller has already deleted the derived
     rows of reviews being replaced. `incoming` maps base table name to the batch's rows.
     """
-    registered = []
-    shadows = []
+    registered: list[str] = []
+    views: list[str] = []
+    shadow: dict[str, str] = {}
     try:
         for table in REVIEW_TABLES:
             data = incoming.get(table)
@@ -91,35 +116,29 @@ def derive_incoming(con: duckdb.DuckDBPyConnection, incoming: dict[str, pa.Table
             name = f"_incoming_{table}"
             con.register(name, data)
             registered.append(name)
-            shadows.append(f"{table} AS (SELECT * FROM {name})")
+            shadow[table] = name
         per_review = derived_review_tables(con)  # taxonomy-only tables (code_ancestors) do not change with reviews
         for name, sql in derived_tables():
             if name not in per_review:
                 continue
-            select = _select_of(name, sql)
-            con.execute(f"INSERT INTO main.{name} BY NAME WITH {', '.join(shadows)} SELECT * FROM ({select})")
-            shadows.append(
-                f"{name} AS (SELECT * FROM main.{name} WHERE review_id IN (SELECT review_id FROM _incoming_reviews))"
-            )
-    finally:
+            con.execute(f"INSERT INTO main.{name} BY NAME SELECT * FROM ({derived_select(name, sql, shadow)})")
+            view = f"_incoming_{name}"
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM main.{name} "
+                        "WHERE review_id IN (SELECT review_id FROM _incoming_reviews)")
+            views.append(view)
+            shadow[name] = view
+    finally:  # after a failure the transaction is aborted: tidying must not hide the error that stopped it
+        for view in views:
+            with contextlib.suppress(duckdb.Error):
+                con.execute(f"DROP VIEW IF EXISTS {view}")
         for name in registered:
-            con.unregister(name)
+            with contextlib.suppress(duckdb.Error):
+                con.unregister(name)
 
 
 def derived_review_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The derived tables holding rows per review (all but the taxonomy-only ones), in build order."""
     return [name for name, _ in derived_tables() if _has_review_id(con, name)]
-
-
-_AS_SELECT = re.compile(r"CREATE\s+OR\s+REPLACE\s+TABLE\s+\w+\s+AS\s", re.IGNORECASE)
-
-
-def _select_of(name: str, sql: str) -> str:
-    """The query of a derived file's CREATE OR REPLACE TABLE ... AS <query>."""
-    match = _AS_SELECT.search(sql)
-    if not match:
-        raise DatabaseError(f"derived table {name}: expected CREATE OR REPLACE TABLE {name} AS <query>")
-    return sql[match.end():].strip().rstrip(";")
 
 
 def _has_review_id(con: duckdb.DuckDBPyConnection, table: str) -> bool:
@@ -144,6 +163,7 @@ def _create_views(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(path.read_text(encoding="utf-8"))
 
 
+@lru_cache(maxsize=1)
 def _fingerprint() -> str:
     """Hash of everything the database's shape depends on: DDL, derived and view SQL, the frames."""
     h = hashlib.sha256()
@@ -155,15 +175,16 @@ def _fingerprint() -> str:
     return h.hexdigest()
 
 
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the tables if absent; reload the taxonomy and rebuild derived tables and views when the
-    SQL or the frames have changed since this database was last opened (one transaction)."""
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> bool:
+    """The explicit migration step, run by writers only (load, rebuild, upgrade): create the tables if
+    absent; reload the taxonomy and rebuild derived tables and views when the SQL or the frames have
+    changed since the database was built (one transaction). True when anything was rebuilt."""
     con.execute(sql_file("schema/tables.sql"))
     con.execute("CREATE TABLE IF NOT EXISTS workbench_meta (key VARCHAR NOT NULL, value VARCHAR NOT NULL)")
     fingerprint = _fingerprint()
     stored = con.execute("SELECT value FROM workbench_meta WHERE key = 'schema_fingerprint'").fetchall()
     if stored and stored[0][0] == fingerprint:
-        return
+        return False
     con.execute("BEGIN TRANSACTION")
     try:
         _insert_taxonomy(con)
@@ -175,31 +196,76 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     except Exception:
         con.execute("ROLLBACK")
         raise
+    return True
+
+
+def schema_state(con: duckdb.DuckDBPyConnection) -> str:
+    """'current' when the database's taxonomy, derived tables and views were built by this version's SQL
+    and frames; 'stale' when by another (run `lt-workbench upgrade`); 'empty' when it has no tables yet."""
+    have = {n for (n,) in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+    ).fetchall()}
+    if "reviews" not in have:
+        return "empty"
+    if "workbench_meta" not in have:
+        return "stale"
+    stored = con.execute("SELECT value FROM workbench_meta WHERE key = 'schema_fingerprint'").fetchall()
+    return "current" if stored and stored[0][0] == _fingerprint() else "stale"
 
 
 def connect(db: str | Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the workbench database (default data/workbench.duckdb), ready to query.
 
-    Read-only connections never write, so the database must already exist.
+    Read-only connections (the explorer, reports, tabulations) read the published snapshot and
+    never write: the database must exist, its file must match its manifest entry (size), and its
+    derived tables must have been built by this version's SQL and frames, else a DatabaseError
+    says to run `lt-workbench upgrade` (reads never migrate). A read-only connection keeps the
+    snapshot it opened until it is closed, whatever loads publish meanwhile.
+
+    A read-write connection writes the published file in place (needing every reader closed);
+    lt-workbench's own commands write a new snapshot instead (model.publish.writing).
     """
     path = Path(db) if db is not None else DEFAULT_DB
     if read_only:
-        if not path.exists():
-            raise DatabaseError(
-                f"database {path} does not exist: load reviews first with `lt-workbench load PATH --db {path}`"
-            )
-        try:
-            return duckdb.connect(str(path), read_only=True)
-        except duckdb.Error as e:
-            raise DatabaseError(f"cannot open {path} read-only: {e}") from e
+        return _open_read_only(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         con = duckdb.connect(str(path))
     except duckdb.Error as e:
-        hint = ""
-        if "lock" in str(e).lower():
-            hint = (" - another process has the database open (a notebook, the explorer or another load?); "
-                    "DuckDB allows one writer and no readers beside it: shut that kernel down and try again")
-        raise DatabaseError(f"cannot open {path}: {e}{hint}") from e
+        raise explain(path, e, "cannot open") from e
+    manifest_path(path).unlink(missing_ok=True)  # written in place: the recorded checksum no longer holds
     ensure_schema(con)
     return con
+
+
+def _open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    for _attempt in range(5):
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            raise DatabaseError(
+                f"database {path} does not exist: load reviews first with `lt-workbench load PATH --db {path}`"
+            ) from None
+        entry = entry_for(path, st.st_ino)
+        if entry is not None and st.st_size < entry.size:  # a DuckDB file written in place grows, never shrinks
+            raise DatabaseDamaged(
+                f"{path} is damaged: it is {st.st_size} bytes, but snapshot {entry.snapshot_id} was published with "
+                f"{entry.size} (truncated); {rebuild_hint(path)}"
+            )
+        try:
+            con = duckdb.connect(str(path), read_only=True)
+            state = schema_state(con)
+        except duckdb.Error as e:
+            raise explain(path, e, "cannot open") from e
+        if path.stat().st_ino != st.st_ino:  # a load published between the stat and the open: look again
+            con.close()
+            continue
+        if state == "stale":
+            con.close()
+            raise DatabaseError(
+                f"{path} was built by another version of lt-workbench's tables, derived SQL or coding frames, so its "
+                f"derived tables may be out of date; reading it would give wrong counts. Bring it up to date with "
+                f"`lt-workbench upgrade --db {path}` (readers may stay open meanwhile)"
+            )
+        return con
+    raise DatabaseError(f"{path} is being replaced too often to open a consistent snapshot; try again")

@@ -9,11 +9,14 @@ database is either as it was or fully updated — never half-written.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import datetime as dt
 import gc
-import glob
 import json
 import os
+import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -22,20 +25,24 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version as _dist_version
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Generator, Iterable, Iterator, Sequence
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 from tqdm import tqdm
 
-from lt_workbench.config import DEFAULT_TAXONOMY_VERSION, FORMAT
-from lt_workbench.model.db import REVIEW_TABLES, connect, derive_incoming, derived_review_tables
-from lt_workbench.exceptions import LoadError
-from lt_workbench.model.validate import Checked, Problem, check_file
+from lt_workbench.config import DEFAULT_DB
+from lt_workbench.exceptions import DatabaseError, LoadError, LoadInterrupted
+from lt_workbench.model.db import REVIEW_TABLES, derive_incoming, derived_review_tables, ensure_schema
+from lt_workbench.model.files import explain
+from lt_workbench.model.inputs import collect_inputs, collect_paths
+from lt_workbench.model.publish import writing
+from lt_workbench.model.rows import Columns, taken_rows
 from lt_workbench.model import second as _second
+from lt_workbench.model.validate import Checked, Problem, check_file
 
-__all__ = ["collect_paths", "check_paths", "load", "LoadResult", "REVIEW_TABLES", "package_version"]
+
+__all__ = ["collect_paths", "collect_inputs", "check_paths", "load", "LoadResult", "REVIEW_TABLES", "package_version"]
 
 # Below this many files a process pool costs more than it saves.
 _PARALLEL_FROM = 400
@@ -48,48 +55,6 @@ def package_version() -> str:
         return "0+unknown"
 
 
-def collect_paths(inputs: Iterable[str | Path]) -> list[Path]:
-    """Files, folders (recursively, *.json) and globs → a sorted, de-duplicated list of files.
-
-    Raises LoadError for an input that matches nothing, so a typo never silently loads nothing.
-    """
-    found: set[Path] = set()
-    for raw in inputs:
-        text = str(raw)
-        p = Path(text)
-        if p.is_dir():
-            found.update(_json_files(p))
-        elif p.is_file():
-            found.add(p)
-        elif glob.has_magic(text):
-            matches = [Path(m) for m in glob.glob(text, recursive=True)]
-            files = {m for m in matches if m.is_file()}
-            for m in matches:
-                if m.is_dir():
-                    files.update(_json_files(m))
-            if not files:
-                raise LoadError(f"{text}: the pattern matches no files")
-            found.update(files)
-        else:
-            raise LoadError(f"{text}: no such file or folder")
-    return sorted(found, key=lambda q: str(q))
-
-
-def _json_files(folder: Path) -> list[Path]:
-    """Every *.json file under a folder, as Path.rglob would find them, from directory entries
-    alone (no stat per file: a national corpus is tens of thousands of files)."""
-    out: list[Path] = []
-    stack = [str(folder)]
-    while stack:
-        with os.scandir(stack.pop()) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append(entry.path)
-                elif entry.name.endswith(".json") and entry.is_file():
-                    out.append(Path(entry.path))
-    return out
-
-
 @dataclass
 class _Chunk:
     """One worker's share: the checked files (documents dropped) and the rows of the valid ones."""
@@ -98,13 +63,13 @@ class _Chunk:
     tables: dict[str, pa.Table]
 
 
-def _check_chunk(job: tuple[int, list[Path]], shape: bool = True) -> _Chunk:
+def _check_chunk(job: tuple[int, list[Path]], shape: bool = True, max_mb: float | None = None) -> _Chunk:
     """Check files and (when `shape`) turn the valid ones into columnar rows tagged with their batch index `_doc`."""
     first, paths = job
-    rows = _Columns()
+    rows = Columns()
     checked = []
     for offset, path in enumerate(paths):
-        c = check_file(path)
+        c = check_file(path, max_mb)
         if c.ok and shape:
             rows.review(c, first + offset)
         c.doc = None
@@ -112,12 +77,12 @@ def _check_chunk(job: tuple[int, list[Path]], shape: bool = True) -> _Chunk:
     return _Chunk(checked, rows.to_arrow())
 
 
-def _check_chunk_in_worker(job: tuple[int, list[Path], bool, str]) -> tuple[list[Checked], dict[str, str]]:
+def _check_chunk_in_worker(job: tuple[int, list[Path], bool, str, float | None]) -> tuple[list[Checked], dict[str, str]]:
     """Worker side of _check_chunk: the rows go back as Arrow IPC files in `spill_dir` (shared memory
     where the system has it) rather than pickled through the pipe, which for the narrative text of
     thousands of reviews costs as much as checking them; only the small check records are pickled."""
-    first, paths, shape, spill_dir = job
-    chunk = _check_chunk((first, paths), shape)
+    first, paths, shape, spill_dir, max_mb = job
+    chunk = _check_chunk((first, paths), shape, max_mb)
     files = {}
     for table, data in chunk.tables.items():
         path = os.path.join(spill_dir, f"{first}-{table}.arrow")
@@ -162,6 +127,35 @@ def _without_cyclic_gc() -> None:
     gc.disable()
 
 
+def _worker_start(spill: str, parent: int) -> None:
+    """Run as each checking worker starts: no cyclic GC; Ctrl-C is the loader's to handle; the worker
+    dies with the loader (PR_SET_PDEATHSIG), and a worker told to stop removes the shared-memory
+    folder of the batch on its way out, so a loader killed outright leaves no files in /dev/shm."""
+    _without_cyclic_gc()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def stop(signum: int, frame: object) -> None:
+        shutil.rmtree(spill, ignore_errors=True)
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    _die_with_parent(signal.SIGTERM)
+    if os.getppid() != parent:  # the loader died before the line above took effect
+        stop(signal.SIGTERM, None)
+
+
+def _die_with_parent(sig: int) -> None:
+    """Ask Linux to send `sig` to this process when its parent dies (a no-op elsewhere)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, sig, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _shows_progress(progress: bool | None, n_files: int) -> bool:
     """Progress is shown on a terminal (or when asked) for batches of 50 files or more."""
     return (sys.stderr.isatty() if progress is None else progress) and n_files >= 50
@@ -173,8 +167,8 @@ def _jobs(paths: Sequence[Path], n_chunks: int) -> list[tuple[int, list[Path]]]:
 
 
 def _checked_chunks(
-    paths: Sequence[Path], *, progress: bool | None, workers: int | None, shape: bool = True
-) -> Iterator[_Chunk]:
+    paths: Sequence[Path], *, progress: bool | None, workers: int | None, shape: bool = True, max_mb: float | None = None,
+) -> Generator[_Chunk, None, None]:
     """Check every file (in worker processes for large batches), yielding chunks in path order as
     they finish, so the loader sorts one chunk's documents while the workers check the next. With
     `shape`, each chunk also carries the rows of its valid documents. A review id already used
@@ -183,19 +177,34 @@ def _checked_chunks(
     first_seen: dict[str, str] = {}
     with tqdm(total=len(paths), disable=not _shows_progress(progress, len(paths)), desc="checking", unit="file") as bar:
         if len(paths) >= _PARALLEL_FROM and n_workers > 1:
-            with tempfile.TemporaryDirectory(prefix="lt-workbench-load-", dir=_spill_parent(paths)) as spill, \
-                    ProcessPoolExecutor(max_workers=n_workers, initializer=_without_cyclic_gc) as pool:
-                jobs = [(first, part, shape, spill) for first, part in _jobs(paths, n_workers * 8)]
-                for checked, files in pool.map(_check_chunk_in_worker, jobs):
-                    _flag_repeated_ids(checked, first_seen)
-                    bar.update(len(checked))
-                    yield _Chunk(checked, _read_spilled(files))
+            with tempfile.TemporaryDirectory(prefix=f"lt-workbench-load-{os.getpid()}-", dir=_spill_parent(paths), ignore_cleanup_errors=True) as spill:
+                pool = ProcessPoolExecutor(max_workers=n_workers, initializer=_worker_start, initargs=(spill, os.getpid()))
+                finished = False
+                try:
+                    jobs = [(first, part, shape, spill, max_mb) for first, part in _jobs(paths, n_workers * 8)]
+                    # The workers are forked here: Ctrl-C or SIGTERM is held back meanwhile, as a handler run
+                    # inside fork's own callbacks would be lost (the workers unblock them as they start).
+                    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+                    try:
+                        results = pool.map(_check_chunk_in_worker, jobs)
+                    finally:
+                        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+                    for checked, files in results:
+                        _flag_repeated_ids(checked, first_seen)
+                        bar.update(len(checked))
+                        yield _Chunk(checked, _read_spilled(files))
+                    finished = True
+                finally:
+                    if not finished:  # interrupted or failed: stop the workers now rather than let them finish the batch
+                        for proc in list(getattr(pool, "_processes", {}).values()):
+                            proc.terminate()
+                    pool.shutdown(wait=True, cancel_futures=True)
         else:
             was_enabled = gc.isenabled()
             _without_cyclic_gc()
             try:
                 for job in _jobs(paths, max(1, len(paths) // 100)):
-                    chunk = _check_chunk(job, shape)
+                    chunk = _check_chunk(job, shape, max_mb)
                     _flag_repeated_ids(chunk.checked, first_seen)
                     bar.update(len(chunk.checked))
                     yield chunk
@@ -220,9 +229,12 @@ def _flag_repeated_ids(checked: list[Checked], first_seen: dict[str, str]) -> No
             first_seen[rid] = c.source
 
 
-def check_paths(paths: Sequence[Path], *, progress: bool | None = None, workers: int | None = None) -> list[Checked]:
+def check_paths(
+    paths: Sequence[Path], *, progress: bool | None = None, workers: int | None = None, max_mb: float | None = None,
+) -> list[Checked]:
     """Check every file (in parallel for large batches) without loading; flags ids repeated in the batch."""
-    return [c for chunk in _checked_chunks(paths, progress=progress, workers=workers, shape=False) for c in chunk.checked]
+    chunks = _checked_chunks(paths, progress=progress, workers=workers, shape=False, max_mb=max_mb)
+    return [c for chunk in chunks for c in chunk.checked]
 
 
 @dataclass
@@ -237,8 +249,11 @@ class LoadResult:
     unchanged: list[str] = field(default_factory=list)
     rejected: list[Checked] = field(default_factory=list)
     second: list[str] = field(default_factory=list)  # "review_id coder" of the second codings loaded
-    # Seconds spent in each stage (check, insert, derive, commit): where a slow load spends its time.
+    # Seconds spent in each stage (check, insert, derive, commit, publish): where a slow load spends its time.
     timings: dict[str, float] = field(default_factory=dict)
+    snapshot_id: str | None = None  # the snapshot this load published
+    # Ctrl-C or SIGTERM that arrived while the snapshot was being published (held back, so it was published).
+    late_signals: list[int] = field(default_factory=list)
 
     @property
     def problems(self) -> list[Problem]:
@@ -249,134 +264,16 @@ class LoadResult:
         return 1 if self.rejected else 0
 
     def summary(self) -> str:
-        return (
+        text = (
             f"load {self.load_id} into {self.db}: {self.n_files} files; {len(self.inserted)} new, "
             f"{len(self.replaced)} replaced, {len(self.unchanged)} unchanged, {len(self.rejected)} rejected"
             + (f"; {len(self.second)} second codings (kept apart for coder agreement)" if self.second else "")
         )
-
-
-# Column order of the row tuples built below; `_doc` is the file's index in the batch.
-_COLUMNS: dict[str, tuple[str, ...]] = {
-    "reviews": (
-        "_doc", "review_id", "title", "review_type", "method", "area_code", "area_name", "region", "nation",
-        "commissioned", "completed", "published", "year", "trigger_reason", "trigger_question", "intervention_level",
-        "quality_grade", "family_factors_recorded", "n_children", "n_episodes", "format", "taxonomy_version",
-        "source_path", "sha256",
-    ),
-    "review_family_factors": ("_doc", "review_id", "code"),
-    "review_agencies": ("_doc", "review_id", "code"),
-    "children": ("_doc", "review_id", "child_no", "age_band", "sex", "outcome"),
-    "child_harm_types": ("_doc", "review_id", "child_no", "code"),
-    "episodes": (
-        "_doc", "review_id", "episode_id", "episode_no", "title", "start_date", "end_date", "description",
-        "significance", "practice", "judgement",
-    ),
-    "episode_agencies": ("_doc", "review_id", "episode_id", "code"),
-    "factor_codings": ("_doc", "review_id", "episode_id", "coding_no", "code", "influence", "note"),
-    "pattern_findings": ("_doc", "review_id", "finding_no", "code", "direction", "priority", "finding", "proposed_label"),
-    "pattern_episodes": ("_doc", "review_id", "finding_no", "episode_id"),
-    "recommendations": ("_doc", "review_id", "rec_id", "rec_no", "text", "kind", "level", "agency", "lead_role", "due", "status"),
-    "recommendation_patterns": ("_doc", "review_id", "rec_id", "code"),
-    "practice_points": ("_doc", "review_id", "code"),
-    **_second.COLUMNS,
-}
-
-
-class _Columns:
-    """Row tuples for every review table, filled document by document, handed over as Arrow columns."""
-
-    def __init__(self) -> None:
-        self.rows: dict[str, list[tuple[Any, ...]]] = {t: [] for t in (*REVIEW_TABLES, *_second.TABLES)}
-
-    def to_arrow(self) -> dict[str, pa.Table]:
-        out = {}
-        for table, rows in self.rows.items():
-            if rows:
-                out[table] = pa.table(dict(zip(_COLUMNS[table], map(list, zip(*rows)))))
-        return out
-
-    def review(self, c: Checked, doc_no: int) -> None:
-        """Shape one valid document into rows of every review table."""
-        d = c.doc
-        assert d is not None
-        rows = self.rows
-        if c.second_coder is not None:
-            return _second.shape(rows, d, c.source, c.sha256, doc_no)
-        rid = d["review_id"]
-        dates = d["dates"]
-        area = d["area"]
-        trigger = d["trigger"]
-        completed = dt.date.fromisoformat(dates["completed"])
-        ff = d.get("family_factors")
-        children = d["children"]
-        episodes = d["episodes"]
-        rows["reviews"].append((
-            doc_no, rid, d["title"], d["review_type"], d["method"], area["code"], area["name"], area["region"],
-            area["nation"], _date(dates.get("commissioned")), completed, _date(dates.get("published")), completed.year,
-            trigger["reason"], trigger.get("question"), d.get("intervention_level"), d.get("quality_grade"),
-            ff is not None, len(children), len(episodes), d.get("format", FORMAT),
-            d.get("taxonomy_version") or DEFAULT_TAXONOMY_VERSION, c.source, c.sha256,
-        ))
-        rows["review_family_factors"].extend((doc_no, rid, code) for code in ff or ())
-        rows["review_agencies"].extend((doc_no, rid, code) for code in d.get("agencies") or ())
-        harm = rows["child_harm_types"]
-        for n, child in enumerate(children, start=1):
-            rows["children"].append((doc_no, rid, n, child["age_band"], child["sex"], child["outcome"]))
-            harm.extend((doc_no, rid, n, code) for code in child.get("harm_types") or ())
-        ep_rows, ep_agencies, codings = rows["episodes"], rows["episode_agencies"], rows["factor_codings"]
-        for n, ep in enumerate(episodes, start=1):
-            eid = ep["episode_id"]
-            ep_rows.append((
-                doc_no, rid, eid, n, ep.get("title"), _date(ep["start"]), _date(ep.get("end")), ep.get("description"),
-                ep.get("significance"), ep["practice"], ep.get("judgement"),
-            ))
-            ep_agencies.extend((doc_no, rid, eid, code) for code in ep.get("agencies") or ())
-            codings.extend(
-                (doc_no, rid, eid, k, f["code"], f["influence"], f.get("note"))
-                for k, f in enumerate(ep.get("factors") or (), start=1)
-            )
-        for n, pat in enumerate(d.get("patterns") or (), start=1):
-            rows["pattern_findings"].append((
-                doc_no, rid, n, pat["code"], pat["direction"], _whole(pat.get("priority")), pat.get("finding"), pat.get("proposed_label"),
-            ))
-            rows["pattern_episodes"].extend((doc_no, rid, n, eid) for eid in dict.fromkeys(pat["episodes"]))
-        for n, rec in enumerate(d.get("recommendations") or (), start=1):
-            rows["recommendations"].append((
-                doc_no, rid, rec["rec_id"], n, rec.get("text"), rec["kind"], rec["level"], rec.get("agency"),
-                rec.get("lead_role"), _date(rec.get("due")), rec["status"],
-            ))
-            rows["recommendation_patterns"].extend((doc_no, rid, rec["rec_id"], code) for code in dict.fromkeys(rec.get("patterns") or ()))
-        rows["practice_points"].extend((doc_no, rid, code) for code in d.get("practice_points") or ())
-
-
-def _date(value: Any) -> dt.date | None:
-    return dt.date.fromisoformat(value) if isinstance(value, str) else None
-
-
-def _whole(value: Any) -> int | None:
-    """JSON Schema's integer admits 2.0: load it as the whole number it is, so the column stays integer."""
-    return None if value is None else int(value)
-
-
-def _taken_rows(chunk: _Chunk, taken: list[int], load_id: int, started: dt.datetime) -> dict[str, pa.Table]:
-    """A chunk's rows of the documents taken (by batch index), ready to insert."""
-    out = {}
-    shaped = chunk.tables.get("reviews")
-    keep = pa.array(taken, type=pa.int64())
-    # Filtering copies every column, narrative text included: only when the chunk holds rows of
-    # documents not taken (unchanged, or a review id repeated in the batch).
-    whole = shaped is None or pc.all(pc.is_in(shaped["_doc"], value_set=keep)).as_py()
-    for table, data in chunk.tables.items():
-        if not whole:
-            data = data.filter(pc.is_in(data["_doc"], value_set=keep))
-        data = data.drop_columns(["_doc"])
-        if table == "reviews":
-            data = data.append_column("load_id", pa.array([load_id] * data.num_rows, pa.int32()))
-            data = data.append_column("loaded_at", pa.array([started] * data.num_rows, pa.timestamp("us")))
-        if data.num_rows:
-            out[table] = data
-    return out
+        if self.snapshot_id:
+            text += f"; published snapshot {self.snapshot_id}"
+        if self.late_signals:
+            text += " (an interrupt arrived while publishing; it was held back until the snapshot was whole)"
+        return text
 
 
 def _delete_reviews(con: duckdb.DuckDBPyConnection, tables: Iterable[str], review_ids: list[str]) -> None:
@@ -407,25 +304,64 @@ def load(
     *,
     progress: bool | None = None,
     workers: int | None = None,
+    wait: float = 0.0,
+    fresh: bool = False,
+    max_mb: float | None = None,
+    say: Callable[[str], None] | None = None,
     _before_commit: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> LoadResult:
-    """Validate and load review files into the database in one transaction.
+    """Validate and load review files into a new snapshot of the database, and publish it atomically.
 
-    Valid documents load even when others are rejected; rejections are returned and kept in
-    `load_errors`. Raises LoadError when the load cannot run at all (bad path, database
-    error); the database is then unchanged. `_before_commit` is a test hook to simulate an
-    interruption at the last moment.
+    Valid documents load even when others are rejected; rejections (unreadable entries of the
+    inputs included) are returned and kept in `load_errors`. Readers keep working on the
+    published snapshot throughout. A second writer waits up to `wait` seconds for the writer lock
+    (DatabaseBusy past that). `fresh` starts from an empty database (rebuild). Raises LoadError
+    when the load cannot run or fails (LoadInterrupted on Ctrl-C or SIGTERM); the published
+    database is then unchanged. `say` receives lines meant for a person (waiting for the lock,
+    writing; default: standard error); `_before_commit` is a test hook to simulate an interruption at the last moment.
     """
     inputs = list(inputs)
-    paths = collect_paths(inputs)
+    found = collect_inputs(inputs)
+    paths = found.files
+    path = Path(db) if db is not None else DEFAULT_DB
     show = _shows_progress(progress, len(paths))
-    con = connect(db)
+    label = str(db) if db else "default"
+    tell = say or (lambda text: print(text, file=sys.stderr, flush=True))
     try:
-        chunks = _checked_chunks(paths, progress=progress, workers=workers)
-        return _write(con, chunks, [str(i) for i in inputs], str(db) if db else "default", _before_commit,
-                      say=(lambda text: print(text, file=sys.stderr, flush=True)) if show else None)
-    finally:
-        con.close()
+        with writing(path, wait=wait, fresh=fresh, say=tell) as w:
+            ensure_schema(w.con)
+            chunks = _checked_chunks(paths, progress=progress, workers=workers, max_mb=max_mb)
+            with contextlib.closing(chunks):
+                t0 = time.perf_counter()
+                result = _write(w.con, _with_problems(found.problems, chunks), [display(i) for i in inputs], label,
+                                _before_commit, say=tell if show else None)
+                t1 = time.perf_counter()
+        result.timings["publish"] = time.perf_counter() - t1
+        result.timings["total"] = time.perf_counter() - t0
+        result.timings.update({f"publish_{k}": v for k, v in w.timings.items()})
+        assert w.published is not None
+        result.snapshot_id = w.published.snapshot_id
+        result.late_signals = list(w.interrupted)
+        return result
+    except (KeyboardInterrupt, duckdb.InterruptException, RuntimeError) as e:
+        # DuckDB reports Ctrl-C met inside a query as RuntimeError('Query interrupted').
+        if isinstance(e, RuntimeError) and "interrupted" not in str(e).lower():
+            raise
+        raise LoadInterrupted(
+            f"the load into {path} was interrupted before anything was published: the database is unchanged"
+        ) from None
+
+
+def display(value: str | Path) -> str:
+    return os.fsencode(value).decode("utf-8", "backslashreplace")
+
+
+def _with_problems(problems: list[Checked], chunks: Iterable[_Chunk]) -> Iterator[_Chunk]:
+    """The checked chunks, then the inputs' unreadable entries as a chunk of rejected files (last, so
+    that each checked document's batch index stays its place in the list of files)."""
+    yield from chunks
+    if problems:
+        yield _Chunk(problems, {})
 
 
 def _write(
@@ -480,14 +416,14 @@ def _write(
             if replaced:
                 result.replaced.extend(replaced)
                 _delete_reviews(con, REVIEW_TABLES, replaced)
-            for table, data in _taken_rows(chunk, taken, load_id, started).items():
+            for table, data in taken_rows(chunk.tables, taken, load_id, started).items():
                 batch.setdefault(table, []).append(data)
         # One insert per table once every chunk is in: inserting chunk by chunk while the workers
         # check overlaps nothing on two cores (the workers use both) and leaves more to merge at commit.
         t0 = time.perf_counter()
         if say is not None:
-            taken = len(result.inserted) + len(result.replaced)
-            say(f"writing {taken} review{'s' if taken != 1 else ''} to {db_label} in one transaction ...")
+            n_taken = len(result.inserted) + len(result.replaced)
+            say(f"writing {n_taken} review{'s' if n_taken != 1 else ''} to {db_label} in one transaction ...")
         rows = {t: pa.concat_tables(parts, promote_options="permissive") for t, parts in batch.items()}
         _second.delete(con, second_keys)
         result.second = [f"{rid} {coder}" for rid, coder in second_keys]
@@ -517,11 +453,24 @@ def _write(
         result.timings = {"check": t0 - t_start, "insert": t1 - t0, "derive": t2 - t1,
                           "commit": time.perf_counter() - t2}
     except BaseException as e:
-        con.execute("ROLLBACK")
+        with contextlib.suppress(Exception):  # the snapshot being written is discarded whatever happens here
+            con.execute("ROLLBACK")
+        if isinstance(e, duckdb.InterruptException):
+            raise
+        if isinstance(e, duckdb.Error) and "KeyboardInterrupt" in str(e):  # Ctrl-C met inside DuckDB's scan of our rows
+            raise KeyboardInterrupt from e
         if isinstance(e, duckdb.Error):
-            raise LoadError(f"the load was rolled back, the database is unchanged: {e}") from e
-        if isinstance(e, (BrokenProcessPool, OSError)):  # a worker died, or its rows found no room (disk, /dev/shm)
-            raise LoadError(f"checking stopped ({type(e).__name__}: {e}); the load was rolled back, the database is "
+            message = str(explain(Path(db_label), e, "the load was stopped: cannot write"))
+            if "unchanged" not in message:
+                message += "; nothing was published, the database is unchanged"
+            raise LoadError(message) from e
+        if isinstance(e, DatabaseError):
+            raise LoadError(f"the load was stopped, nothing was published and the database is unchanged: {e}") from e
+        if isinstance(e, BrokenProcessPool):
+            raise LoadError("a checking worker died (killed, or out of memory): nothing was published, the database "
+                            "is unchanged. Free some memory, or load in smaller batches") from e
+        if isinstance(e, OSError):  # a worker's rows found no room (disk, /dev/shm)
+            raise LoadError(f"checking stopped ({type(e).__name__}: {e}); nothing was published, the database is "
                             "unchanged. Free some memory or disk space, or load in smaller batches") from e
         raise
     return result

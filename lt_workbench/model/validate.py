@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import hashlib
+import os
+import stat
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -32,6 +34,8 @@ __all__ = [
     "check_file",
     "check_bytes",
     "schema",
+    "duplicate_keys",
+    "MAX_DOCUMENT_MB",
 ]
 
 
@@ -101,9 +105,12 @@ def _line_col(text: str, pos: int) -> tuple[int, int]:
 
 
 def parse_bytes(raw: bytes, source: str) -> tuple[dict[str, Any] | None, list[Problem]]:
-    """Bytes -> a JSON object, or the reason it is not one (empty, not UTF-8, malformed, not an object)."""
-    if not raw or raw.isspace():
-        return None, [Problem(source, "", "the file is empty: expected one lt-review/1 JSON object")]
+    """Bytes -> a JSON object, or the reason it is not one (empty, whitespace only, not UTF-8, malformed,
+    nested too deep, keys repeated in one object, not an object)."""
+    if not raw:
+        return None, [Problem(source, "", "the file is empty (0 bytes): expected one lt-review/1 JSON object")]
+    if raw.isspace():
+        return None, [Problem(source, "", f"the file holds only whitespace ({len(raw):,} bytes): expected one lt-review/1 JSON object")]
     try:
         doc = orjson.loads(raw)  # orjson also refuses bytes that are not UTF-8
     except orjson.JSONDecodeError as e:
@@ -115,14 +122,70 @@ def parse_bytes(raw: bytes, source: str) -> tuple[dict[str, Any] | None, list[Pr
                 Problem(source, "", f"not valid UTF-8 at byte {u.start} (line {line}): save the file as UTF-8")
             ]
         line, col = _line_col(text, min(e.pos, len(text)))
+        if "depth" in e.msg or "recursion" in e.msg:
+            return None, [Problem(source, "", f"the JSON is nested more than {_MAX_DEPTH:,} levels deep (at line {line}, "
+                                  f"column {col}); a review is a few levels deep, so this file is not one")]
         why = "the JSON ends early (truncated file?)" if e.pos >= len(text.rstrip()) else f"malformed JSON ({e.msg})"
         return None, [Problem(source, "", f"{why} at line {line}, column {col}")]
+    if len(_KEYISH.findall(raw)) != len(_KEYISH.findall(orjson.dumps(doc))):  # cheap: a key was dropped, or escapes differ
+        repeated = duplicate_keys(raw)
+        if repeated:
+            text = raw.decode("utf-8")
+            return None, [
+                Problem(source, where + _pointer([key]), f"the key {key!r} appears twice in one object, at line "
+                        f"{'{}, column {}'.format(*_line_col(text, first))} and line {'{}, column {}'.format(*_line_col(text, second))}; "
+                        "keys must be unique (a JSON reader would silently keep only the last)")
+                for where, key, first, second in repeated
+            ]
     if not isinstance(doc, dict):
         kind = "an array" if isinstance(doc, list) else type(doc).__name__
         return None, [
             Problem(source, "", f"the top level is {kind}; expected one JSON object per review (one review per file)")
         ]
     return doc, []
+
+
+_MAX_DEPTH = 1024  # orjson's limit
+_KEYISH = re.compile(rb'"\s*:')
+_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[{}\[\],:]')
+
+
+def duplicate_keys(raw: bytes) -> list[tuple[str, str, int, int]]:
+    """Keys given twice in one JSON object: (pointer of the object, key, offset of the first, offset of the second).
+
+    A token walk over the text (strings and punctuation only), run when a cheap count says a key
+    may have been dropped by the parser; it tracks the path to each object to name the place."""
+    stack: list[list[Any]] = []  # ["o", seen keys, expecting a key, current key] or ["a", index]
+    out: list[tuple[str, str, int, int]] = []
+    for m in _TOKEN.finditer(raw):
+        t = m.group()
+        if t == b"{":
+            stack.append(["o", {}, True, None])
+        elif t == b"[":
+            stack.append(["a", 0])
+        elif t in (b"}", b"]"):
+            if stack:
+                stack.pop()
+        elif not stack:
+            continue
+        elif t == b",":
+            top = stack[-1]
+            if top[0] == "a":
+                top[1] += 1
+            else:
+                top[2] = True
+        elif t == b":":
+            stack[-1][2] = False
+        elif stack[-1][0] == "o" and stack[-1][2]:
+            top = stack[-1]
+            key = orjson.loads(t)
+            if key in top[1]:
+                where = _pointer(str(e[3]) if e[0] == "o" else e[1] for e in stack[:-1])
+                out.append((where, key, top[1][key], m.start()))
+            else:
+                top[1][key] = m.start()
+            top[3] = key
+    return out
 
 
 def _suggest(value: Any, choices: Iterable[str]) -> str:
@@ -371,11 +434,29 @@ def check_bytes(raw: bytes, source: str) -> Checked:
     return Checked(source, sha, doc, problems)
 
 
-def check_file(path: str | Path) -> Checked:
-    """Read, parse and validate one file; unreadable files become problems, not crashes."""
+# Largest document read (LT_WORKBENCH_MAX_DOCUMENT_MB, or --max-document-mb): a real review is well under 1 MB.
+MAX_DOCUMENT_MB = float(os.environ.get("LT_WORKBENCH_MAX_DOCUMENT_MB", "64"))
+
+
+def check_file(path: str | Path, max_mb: float | None = None) -> Checked:
+    """Read, parse and validate one file; unreadable, oversized or irregular files become problems, not crashes."""
     source = str(path)
+    limit = MAX_DOCUMENT_MB if max_mb is None else max_mb
     try:
-        raw = Path(path).read_bytes()
+        with open(path, "rb", opener=_open_nonblocking) as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                return Checked(source, "", None, [Problem(source, "", "not a regular file (a pipe, socket or device): not read")])
+            if st.st_size > limit * 1_000_000:
+                return Checked(source, "", None, [Problem(
+                    source, "", f"the file is {st.st_size / 1e6:,.1f} MB, above the per-document limit of {limit:g} MB; "
+                    "if it really is one review, raise the limit with --max-document-mb or LT_WORKBENCH_MAX_DOCUMENT_MB")])
+            raw = f.read()
     except OSError as e:
         return Checked(source, "", None, [Problem(source, "", f"cannot read the file: {e.strerror or e}")])
     return check_bytes(raw, source)
+
+
+def _open_nonblocking(path: str, flags: int) -> int:
+    """Open without blocking on a named pipe (its reader would wait for a writer forever)."""
+    return os.open(path, flags | os.O_NONBLOCK)

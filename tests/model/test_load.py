@@ -280,14 +280,14 @@ def test_narrative_text_is_stored_with_zstd(db_path: Path) -> None:
     assert "ZSTD" not in used["practice"]  # codes keep DuckDB's own choice (dictionary, constant, ...)
 
 
-def test_folders_are_listed_as_rglob_would(tmp_path: Path) -> None:
-    from lt_workbench.model.load import _json_files
-
+def test_folders_are_listed_as_rglob_would_in_any_case(tmp_path: Path) -> None:
     for rel in ("a.json", "sub/b.json", "sub/deeper/c.json", ".hidden/d.json", "sub/notes.txt", "sub/e.JSON"):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("{}")
     (tmp_path / "folder.json").mkdir()  # a folder named like a file is not a file
-    assert sorted(_json_files(tmp_path)) == sorted(q for q in tmp_path.rglob("*.json") if q.is_file())
+    expected = [q for q in tmp_path.rglob("*") if q.is_file() and q.suffix.lower() == ".json"]
+    assert collect_paths([tmp_path]) == sorted(expected, key=str)
+    assert tmp_path / "sub/e.JSON" in expected
 
 
 def test_a_whole_number_written_as_2_0_loads_as_an_integer(tmp_path: Path, db_path: Path, minimal_doc: dict) -> None:

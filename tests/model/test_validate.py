@@ -238,10 +238,10 @@ def test_any_damage_gives_problems_never_a_crash(data: st.DataObject, minimal_do
 
 def _assert_shapes_like_the_original(checked: Any, original: dict) -> None:
     """The loader's rows for an accepted document have the column types of a known-good document's rows."""
-    from lt_workbench.model.load import _Columns
+    from lt_workbench.model.rows import Columns
 
     def shaped(c: Any) -> dict:
-        cols = _Columns()
+        cols = Columns()
         cols.review(c, 0)
         return cols.to_arrow()
 
