@@ -266,9 +266,9 @@ def project_reviews(project: Project, primary_coder: str | None = None, version:
     result = result if result is not None else ImportResult()
     codes = _Codes(project, version)
     reviews = []
-    for name, where, variables, parts in _units(project):
+    for unit_name, where, variables, parts in _units(project):
         problems: list[ImportProblem] = []
-        label = str(variables.get("review_id") or "").strip() or name
+        label = str(variables.get("review_id") or "").strip() or unit_name
 
         def bad(place: str, message: str, _label: str = label, _problems: list[ImportProblem] = problems) -> None:
             _problems.append(ImportProblem(project.path, place, message, _label))
@@ -301,9 +301,9 @@ def project_reviews(project: Project, primary_coder: str | None = None, version:
                     coder = project.users.get(user_guid or "", user_guid or "unknown coder")
                     meaning, by_name = codes.resolve(coding.code)
                     if meaning is None:
-                        name = codes.name(coding.code)
-                        result.unmapped[name] += 1
-                        bad(place, f"code {name!r} is not in the codebook (not an lt-workbench GUID, and its name does not start with a code)")
+                        code_name = codes.name(coding.code)
+                        result.unmapped[code_name] += 1
+                        bad(place, f"code {code_name!r} is not in the codebook (not an lt-workbench GUID, and its name does not start with a code)")
                         continue
                     if meaning[0] == "group":
                         bad(place, f"{codes.name(coding.code)!r} is a frame heading, not a code: apply a code below it")
