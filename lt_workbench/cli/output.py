@@ -207,7 +207,7 @@ def header_text(table: pd.DataFrame, full: bool = True) -> str:
         first.append(f"as of: {a['as_of']}")
     first.append(f"filters: {describe_filters(a.get('where'), disclosure)}")
     lines = ["; ".join(first)]
-    for key in ("note", "caveat", "test") if full else ():
+    for key in ("note", "caveat", "test", "ranking", "sorted_by") if full else ():
         if a.get(key):
             lines.append(str(a[key]))
     for w in a.get("warnings") or ():

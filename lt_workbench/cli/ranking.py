@@ -56,7 +56,11 @@ def rank(table: pd.DataFrame, kind: str, sort: str | None, top: int | None) -> p
         order = key.sort_values(ascending=ascending, na_position="last", kind="mergesort").index
         out = out.loc[order].reset_index(drop=True)
         out.attrs.update(table.attrs)
-        out.attrs["sorted_by"] = f"{col} ({'smallest' if ascending else 'largest'} first; hidden values last; ties in table order)"
+        if "rank" in out.columns:  # the table's own ranking no longer describes this order
+            out = out.drop(columns="rank")
+            out.attrs.update({k: v for k, v in table.attrs.items() if k != "ranking"})
+            out.attrs.pop("ranking", None)
+        out.attrs["sorted_by"] = f"rows sorted by {col} ({'smallest' if ascending else 'largest'} first; hidden values last; ties in table order)"
     if top is not None:
         attrs = dict(out.attrs)
         out = out.head(top).reset_index(drop=True)
