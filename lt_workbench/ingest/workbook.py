@@ -13,6 +13,7 @@ import datetime as dt
 import re
 import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +149,14 @@ def choices(frame: str, version: str = DEFAULT_TAXONOMY_VERSION) -> list[str]:
     return [str(x) for x in rows["label"]]
 
 
+@lru_cache(maxsize=64)
+def _code_labels(frame: str, version: str) -> dict[str, str]:
+    t = taxonomy_frame(version)
+    rows = t[t["frame"] == frame]
+    return dict(zip(rows["code"].astype(str), rows["label"].astype(str), strict=True))
+
+
+@lru_cache(maxsize=64)
 def _ambiguous_labels(frame: str, version: str) -> dict[str, list[str]]:
     t = taxonomy_frame(version)
     rows = t[t["frame"] == frame]
@@ -160,6 +169,20 @@ def _ambiguous_labels(frame: str, version: str) -> dict[str, list[str]]:
 _CODE_THEN_LABEL = re.compile(r"^\s*([A-Z]{1,3}[0-9A-Z]*(?:\.[0-9A-Z]+)*)\s+(.+?)\s*$")
 
 
+@lru_cache(maxsize=64)
+def _exact(frame: str, version: str) -> dict[str, str]:
+    """Normalised code, unambiguous label and 'code label' -> code: the fast path (no suggestions needed on a hit)."""
+    out: dict[str, str] = {}
+    clash = _ambiguous_labels(frame, version)
+    for code, label in _code_labels(frame, version).items():
+        if _norm(label) not in clash:
+            out.setdefault(_norm(label), code)
+        out[_norm(f"{code} {label}")] = code
+    for code in _code_labels(frame, version):
+        out[_norm(code)] = code
+    return out
+
+
 def resolve_value(frame: str, value: str, version: str = DEFAULT_TAXONOMY_VERSION) -> str:
     """A code, a label (any case) or 'code label' as the drop-downs show it -> the code; FieldError otherwise.
 
@@ -167,6 +190,9 @@ def resolve_value(frame: str, value: str, version: str = DEFAULT_TAXONOMY_VERSIO
     'code label' must agree: the label, when given, is the code's own.
     """
     text = str(value).strip()
+    hit = _exact(frame, version).get(_norm(text))
+    if hit is not None:
+        return hit
     clash = _ambiguous_labels(frame, version).get(_norm(text))
     if clash:
         raise FieldError(f"{text!r} is the label of {' and '.join(clash)}: write the code")
@@ -180,8 +206,7 @@ def resolve_value(frame: str, value: str, version: str = DEFAULT_TAXONOMY_VERSIO
             code = resolve_code(frame, m.group(1), version)
         except FieldError:
             raise FieldError(f"{text!r} does not start with a {frame.replace('_', ' ')} code") from None
-        t = taxonomy_frame(version)
-        label = str(t[(t["frame"] == frame) & (t["code"] == code)]["label"].iloc[0])
+        label = _code_labels(frame, version)[code]
         if _norm(m.group(2)) != _norm(label):
             raise FieldError(f"{text!r}: {code} is {label!r}, not {m.group(2)!r}; pick the entry from the drop-down") from None
         return code
@@ -196,20 +221,23 @@ def resolve_list(frame: str, value: str, version: str = DEFAULT_TAXONOMY_VERSION
     pieces = [p for p in pieces if p]
     out: list[str] = []
     bad: list[str] = []
+    exact = _exact(frame, version)
     i = 0
     while i < len(pieces):
         for j in range(len(pieces), i, -1):
+            code = exact.get(_norm("; ".join(pieces[i:j])))
+            if code is not None:
+                break
+        else:  # no run of pieces is a value: read the piece alone (the slow path, with suggestions)
+            j = i + 1
             try:
-                code = resolve_value(frame, "; ".join(pieces[i:j]), version)
+                code = resolve_value(frame, pieces[i], version)
             except FieldError as e:
-                if j == i + 1:
-                    bad.append(str(e))
+                bad.append(str(e))
+                i = j
                 continue
-            if code not in out:
-                out.append(code)
-            break
-        else:  # pragma: no cover - the j == i + 1 try always ends the loop
-            pass
+        if code not in out:
+            out.append(code)
         i = j
     if bad:
         raise FieldError("; ".join(bad))
