@@ -17,7 +17,7 @@ setup: $(STAMP)
 
 ## demo: set up, load the bundled synthetic sample, print the first cross-review table, write the summary report.
 demo: $(STAMP)
-	rm -f $(DB) $(DB).wal
+	rm -rf $(DB) $(DB).* $(DB)-*
 	$(BIN)/lt-workbench load data/sample data/examples --db $(DB)
 	$(BIN)/lt-workbench info --db $(DB)
 	@echo
@@ -57,4 +57,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_widgets.py
 
 clean:
-	rm -rf $(VENV) $(DB) $(DB).wal
+	rm -rf $(VENV) $(DB) $(DB).* $(DB)-*
