@@ -9,13 +9,14 @@ every problem is located as `FILE: Sheet!Cell`, and the rows of other reviews ar
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
+
+import orjson
 
 from lt_workbench.config import DEFAULT_TAXONOMY_VERSION
 from lt_workbench.exceptions import IngestError
@@ -205,11 +206,11 @@ def review_header(sheets: dict[str, Sheet], group: ReviewRows, reader: Reader) -
     return doc, places
 
 
-def _review_doc(sheets: dict[str, Sheet], group: ReviewRows, reader: Reader) -> tuple[dict[str, Any], dict[str, str]]:
+def _review_doc(sheets: dict[str, Sheet], group: ReviewRows, reader: Reader) -> tuple[dict[str, Any], dict[str, Any]]:
     """One review's document and a map from JSON pointer prefixes to cells (for the validator's problems)."""
     rid = group.review_id
     doc, places = review_header(sheets, group, reader)
-    pointer_cells: dict[str, str] = {}
+    pointer_cells: dict[str, tuple[str, int, int]] = {}  # formatted only when a problem needs it
 
     def rows_of(sheet_name: str) -> Iterable[tuple[int, dict[str, Any], Sheet]]:
         sheet = sheets[sheet_name]
@@ -218,7 +219,7 @@ def _review_doc(sheets: dict[str, Sheet], group: ReviewRows, reader: Reader) -> 
 
     def place(pointer: str, sheet: Sheet, i: int, name: str) -> None:
         j = sheet.columns.get(name)
-        pointer_cells[pointer] = f"{sheet.name}!{cell_ref(i, j if j is not None else 0)}"
+        pointer_cells[pointer] = (sheet.name, i, j if j is not None else 0)
 
     episodes: list[dict[str, Any]] = []
     by_id: dict[str, dict[str, Any]] = {}
@@ -271,15 +272,16 @@ def _review_doc(sheets: dict[str, Sheet], group: ReviewRows, reader: Reader) -> 
         doc["patterns"] = patterns
     if recs:
         doc["recommendations"] = recs
-    return doc, {**{k: v for k, v in places.items()}, **{"ptr:" + k: v for k, v in pointer_cells.items()}}
+    return doc, {**places, **{"ptr:" + k: v for k, v in pointer_cells.items()}}
 
 
-def _locate_pointer(cells: dict[str, str]) -> Callable[[str], str]:
+def _locate_pointer(cells: dict[str, Any]) -> Callable[[str], str]:
     def locate(pointer: str) -> str:
         p = pointer
         while p:
             if "ptr:" + p in cells:
-                return cells["ptr:" + p]
+                name, i, j = cells["ptr:" + p]
+                return f"{name}!{cell_ref(i, j)}"
             p = p.rsplit("/", 1)[0]
         return f"at {pointer or '/'}"
 
@@ -300,8 +302,8 @@ def read_reviews(
         before = len(reader.problems)
         doc, cells = _review_doc(sheets, group, reader)
         if len(reader.problems) == before:
-            def locate(name: str, c: dict[str, str] = cells) -> str:
-                return c.get(name, f"Review!{name}")
+            def locate(name: str, c: dict[str, Any] = cells) -> str:
+                return str(c.get(name, f"Review!{name}"))
 
             reader.problems.extend(check_review(doc, source, locate, _locate_pointer(cells)))
         if len(reader.problems) == before:
@@ -319,8 +321,8 @@ def write_documents(docs: Sequence[dict[str, Any]], out: Path) -> list[Path]:
         target = out / f"{doc['review_id']}.json"
         fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=out)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
+            with os.fdopen(fd, "wb") as f:
+                f.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
             os.chmod(name, 0o644)
             os.replace(name, target)
         finally:
@@ -328,6 +330,17 @@ def write_documents(docs: Sequence[dict[str, Any]], out: Path) -> list[Path]:
                 os.unlink(name)
         written.append(target)
     return written
+
+
+_PARALLEL_FROM = 64  # workbooks: from this many, read them in worker processes (one per core, at most 4)
+
+
+def _read_one(path: Path, version: str) -> Any:
+    """read_reviews for a worker process: its result, or the message of the IngestError that made the file unreadable."""
+    try:
+        return read_reviews(path, version)
+    except IngestError as e:
+        return str(e).removeprefix(f"{path}: ")
 
 
 def import_workbooks(paths: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str],
@@ -341,14 +354,21 @@ def import_workbooks(paths: Sequence[str | os.PathLike[str]], out: str | os.Path
     result = ImportResult()
     seen: dict[str, str] = {}
     good: list[dict[str, Any]] = []
-    for raw in paths:
-        path = Path(raw)
-        try:
-            docs, problems, bad, notes = read_reviews(path, version)
-        except IngestError as e:
+    files = [Path(p) for p in paths]
+    workers = min(os.cpu_count() or 1, 4)
+    if len(files) >= _PARALLEL_FROM and workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            outcomes = list(pool.map(_read_one, files, [version] * len(files), chunksize=16))
+    else:
+        outcomes = [_read_one(f, version) for f in files]
+    for path, outcome in zip(files, outcomes, strict=True):
+        if isinstance(outcome, str):
             result.rejected_files.append(str(path))
-            result.problems.append(ImportProblem(path.name, "", str(e).removeprefix(f"{path}: ")))
+            result.problems.append(ImportProblem(path.name, "", outcome))
             continue
+        docs, problems, bad, notes = outcome
         result.problems.extend(problems)
         result.notes.extend(notes)
         result.rejected_reviews.extend(bad)

@@ -194,3 +194,19 @@ def test_zip_bomb_is_refused_before_reading(tmp_path: Path) -> None:
         z.writestr("xl/big.xml", b"0" * (201 * 1024 * 1024))
     result = import_workbooks([bomb], tmp_path / "out")
     assert "expands to" in str(result.problems[0])
+
+
+def test_many_workbooks_read_in_worker_processes_give_the_same_result(template: Path, docs: list[dict[str, Any]], tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from lt_workbench.ingest import xlsx
+
+    books = [office_fill.fill(template, [d], tmp_path / f"b{i}.xlsx") for i, d in enumerate(docs[:3])]
+    (tmp_path / "broken.xlsx").write_bytes(b"nope")
+    books.append(tmp_path / "broken.xlsx")
+    serial = import_workbooks(books, tmp_path / "serial")
+    monkeypatch.setattr(xlsx, "_PARALLEL_FROM", 2)
+    parallel = import_workbooks(books, tmp_path / "parallel")
+    assert [str(p) for p in parallel.problems] == [str(p) for p in serial.problems] and len(serial.problems) == 1
+    assert [p.name for p in parallel.written] == [p.name for p in serial.written] == [f"{d['review_id']}.json" for d in docs[:3]]
+    for a, b in zip(parallel.written, serial.written, strict=True):
+        assert a.read_bytes() == b.read_bytes()
