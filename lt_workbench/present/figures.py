@@ -185,7 +185,9 @@ def grouped_shares(
         fig.add_trace(go.Bar(
             x=[v if v is not None else 0 for v in pct], y=[wrap_label(names[c], label_width) for c in codes], orientation="h",
             name=glabel, marker_color=(colours or {}).get(g, PALETTE[i % len(PALETTE)]),
-            text=["c" if str(n) == "c" else "" for n in part["count"]], textposition="outside", cliponaxis=False,
+            # Values printed beside the bars (readers of a printed report cannot hover); c where hidden.
+            text=[("c" if str(n) == "c" else "") if p is None else f"{p:.0f}%" for n, p in zip(part["count"], pct, strict=True)],
+            textposition="outside", cliponaxis=False,
             customdata=[[_plain(n), _plain(d)] for n, d in zip(part["count"], part["denominator"], strict=False)],
             hovertext=hover, hoverinfo="text", meta={"counts": ["customdata[0]", "customdata[1]"]},
         ))
@@ -396,7 +398,8 @@ def stacked_shares(
 ) -> go.Figure:
     """One horizontal bar per value of `row` (e.g. agency), split into the shares of each `group` value
     (e.g. status), adding to 100%. Expects count, denominator (the row's total) and percent per row x group.
-    A hidden share leaves a gap; the rest are drawn as published.
+    Segment values are printed on the bars; a row's hidden shares are drawn together as one hatched grey 'c'
+    segment (the rest of its bar), and a note under the chart says when bars miss 100% through rounding.
     """
     rows = list(dict.fromkeys(table[row]))
     fig = go.Figure()
@@ -410,21 +413,46 @@ def stacked_shares(
         fig.add_trace(go.Bar(
             x=pct, y=[wrap_label(n, label_width) for n in names], orientation="h", name=glabel,
             marker_color=colours.get(g, "#999999"), hovertext=hover, hoverinfo="text",
+            # Values printed on the segments wide enough to hold them (the table beside has every number).
+            text=[f"{p:.0f}%" if p is not None and p >= 5 else "" for p in pct], textposition="inside", insidetextanchor="middle",
             customdata=[[_plain(c), _plain(d)] for c, d in zip(part["count"], part["denominator"], strict=False)],
             meta={"counts": ["customdata[0]", "customdata[1]"]},
         ))
-    all_hidden = []
+    all_hidden, part_hidden, rest, off = [], [], [], []
     for r in rows:
         part = table[table[row] == r]
-        if all(_num(v) is None for v in part["percent"]):
+        shown = [_num(v) for v in part["percent"]]
+        if all(v is None for v in shown):
             all_hidden.append(wrap_label(str(row_labels.get(r, r)), label_width))
+        elif any(v is None for v in shown):
+            part_hidden.append(wrap_label(str(row_labels.get(r, r)), label_width))
+            rest.append(max(0.0, 100.0 - sum(v for v in shown if v is not None)))
+        elif abs(sum(v for v in shown if v is not None) - 100.0) > 0.5:
+            off.append(str(row_labels.get(r, r)))
+    notes = []
+    if part_hidden:
+        # The hidden shares of a row together make up the rest of its bar (100% less the shown ones): marked, not left blank.
+        fig.add_trace(go.Bar(x=rest, y=part_hidden, orientation="h", name="Hidden (small numbers)", text=["c"] * len(rest),
+                             textposition="inside", insidetextanchor="middle", hoverinfo="skip",
+                             marker={"color": "#e4e7eb", "line": {"color": "#9aa5b1", "width": 1}, "pattern": {"shape": "/"}}))
+        notes.append("Hatched grey (c): shares hidden because the numbers are small; together they make up the rest of the bar.")
+    if off:
+        notes.append(f"{len(off)} bar(s) stop short of or pass 100% because counts and totals are rounded independently "
+                     "for publication.")
+    if notes:
+        fig.add_annotation(text="<br>".join(html.escape(n) for n in notes), xref="paper", yref="paper", x=0, y=0, yshift=-58,
+                           xanchor="left", yanchor="top", showarrow=False, align="left", font={"size": 11, "color": "#52606d"})
     if all_hidden:
         fig.add_trace(go.Scatter(x=[1] * len(all_hidden), y=all_hidden, mode="text", text=["c  hidden: small numbers"] * len(all_hidden),
                                  textposition="middle right", hoverinfo="skip", showlegend=False, textfont={"color": "#52606d", "size": 12}))
     fig.update_layout(barmode="stack", legend={"traceorder": "normal"})
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(range=[0, 100], ticksuffix="%")
-    return _layout(fig, title=title, subtitle=subtitle, height=150 + 32 * len(rows), x_title=f"Percentage of each row's {unit}")
+    out = _layout(fig, title=title, subtitle=subtitle, height=150 + 32 * len(rows) + 18 * len(notes),
+                  x_title=f"Percentage of each row's {unit}")
+    if notes:
+        out.update_layout(margin={"b": 70 + 18 * len(notes)})
+    return out
 
 
 def cooccurrence_heatmap(

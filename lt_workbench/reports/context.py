@@ -23,7 +23,7 @@ from lt_workbench import config
 from lt_workbench.reports.parameters import database_areas, reviews_in, scope_where, scope_words, validate_parameters, vocabulary
 from lt_workbench.reports.registry import COMMON_PARAMETERS, PROFILE_NAMES, ReportSpec, get_spec
 from lt_workbench.reports.sections.common import rank
-from lt_workbench.reports.text import Finding, how_to_read, show_findings
+from lt_workbench.reports.text import Finding, how_to_read, show_findings, show_html
 
 __all__ = ["ReportContext", "setup", "how_to_read", "rank", "rates"]
 
@@ -50,11 +50,11 @@ class ReportContext:
 
     @property
     def db(self) -> str:
-        return self.params["db"]
+        return str(self.params["db"])
 
     @property
     def mode(self) -> str:
-        return self.params["disclosure"]
+        return str(self.params["disclosure"])
 
     @property
     def public(self) -> bool:
@@ -62,7 +62,7 @@ class ReportContext:
 
     @property
     def profile(self) -> str:
-        return self.params["profile"]
+        return str(self.params["profile"])
 
     @property
     def threshold(self) -> int:
@@ -235,7 +235,6 @@ class ReportContext:
     # -- words on the page
     def header(self) -> None:
         """The first screen: scope, data snapshot, taxonomy, package version and disclosure mode."""
-        from IPython.display import HTML, display
 
         from lt_workbench import __version__
         from lt_workbench.analysis.disclosure import RESTRICTED_NOTE
@@ -269,9 +268,9 @@ class ReportContext:
         if extra:
             rows.insert(1, ("Report settings", ", ".join(f"{k} = {v if not isinstance(v, list) else ', '.join(v)}" for k, v in extra.items())))
         dl = "".join(f"<dt>{html.escape(k)}</dt><dd>{v if k == 'Disclosure' else html.escape(str(v))}</dd>" for k, v in rows)
-        display(HTML(f'{banner}<div class="lt-header"><h2>About this report</h2><dl>{dl}</dl></div>'))
+        show_html(f'{banner}<div class="lt-header"><h2>About this report</h2><dl>{dl}</dl></div>')
         # Filled in by key_findings() once the sections below have shown their tables.
-        display(HTML('<div class="lt-findings"><h2>Key findings</h2><p>(being computed)</p></div>'), display_id=_FINDINGS_ID)
+        show_html('<div class="lt-findings"><h2>Key findings</h2><p>(being computed)</p></div>', display_id=_FINDINGS_ID)
 
     def note(self, finding: Finding | None) -> None:
         """Keep a key finding read off a table a section has just shown (None: nothing to say)."""
@@ -280,11 +279,9 @@ class ReportContext:
 
     def key_findings(self) -> None:
         """Show the key findings noted by the sections (at most six) in the box at the top of the report."""
-        from IPython.display import HTML, update_display
-
         shown, page = show_findings(self.findings)
         self.findings = shown
-        update_display(HTML(page), display_id=_FINDINGS_ID)
+        show_html(page, display_id=_FINDINGS_ID, update=True)
 
     def symbols(self, unit: str) -> str:
         """The one-line note under a table: unit and what the symbols mean."""

@@ -233,7 +233,8 @@ def _scope_options(db: str | Path) -> Any:
 
 def database_areas(db: str | Path) -> pd.DataFrame:
     """area_code, area_name, region, nation of every area with a review (lt_workbench.analysis.scope)."""
-    return _scope_options(db).areas
+    areas: pd.DataFrame = _scope_options(db).areas
+    return areas
 
 
 def _years(db: str | Path) -> tuple[int, int]:

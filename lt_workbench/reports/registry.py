@@ -132,7 +132,7 @@ def read_spec(name: str, notebook: Path, description: str = "") -> ReportSpec:
 
     if not notebook.exists():
         raise ReportError(f"report {name!r}: notebook {notebook} does not exist")
-    nb = nbformat.read(str(notebook), as_version=4)
+    nb = nbformat.read(str(notebook), as_version=4)  # type: ignore[no-untyped-call]
     title = name.replace("_", " ").capitalize()
     for cell in nb.cells:
         if cell.cell_type == "markdown" and cell.source.lstrip().startswith("# "):

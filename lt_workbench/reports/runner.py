@@ -179,7 +179,37 @@ body.jp-Notebook { max-width: 1240px; margin: 0 auto; padding: 16px 24px 48px 24
 .jp-RenderedHTMLCommon { font-size: 15px; line-height: 1.5; }
 .jp-OutputArea-output { overflow-x: auto; }
 .jp-Cell { padding: 2px 0; }
+.lt-findings { border: 1px solid #cbd2d9; border-left: 6px solid #0072B2; border-radius: 6px; padding: 8px 18px; margin: 8px 0 16px 0; max-width: 1100px; }
+.lt-findings h2 { margin-top: 0.3em; border-bottom: none; }
+.lt-findings li { margin: 4px 0; }
+/* Printed or saved as PDF on A4: figures, tables and boxes kept whole on a page, charts redrawn to the page width. */
+@media print {
+  @page { size: A4; margin: 14mm 12mm; }
+  body.jp-Notebook { max-width: none; padding: 0; }
+  .jp-RenderedHTMLCommon { font-size: 10pt; }
+  .jp-OutputArea-output { overflow: visible !important; }
+  .js-plotly-plot, .plotly-graph-div, table.lt-table, .lt-header, .lt-findings, .lt-banner, .lt-excerpt, .lt-note,
+  .jp-OutputArea-child { break-inside: avoid; page-break-inside: avoid; }
+  h1, h2, h3, table.lt-table caption { break-after: avoid; page-break-after: avoid; }
+  table.lt-table { font-size: 8.5pt; }
+  table.lt-table td:first-child { min-width: 0; }
+  .modebar-container { display: none !important; }
+  a.lt-ref { color: inherit; text-decoration: none; }
+}
 </style>
+<script>
+// Before printing, draw every chart at the printable width of A4 (186 mm at 96 dpi); afterwards, at the window's.
+(function () {
+  function fit(width) {
+    if (!window.Plotly) { return; }
+    document.querySelectorAll(".js-plotly-plot").forEach(function (div) {
+      try { window.Plotly.relayout(div, width ? {width: width, autosize: false} : {width: null, autosize: true}); } catch (e) {}
+    });
+  }
+  window.addEventListener("beforeprint", function () { fit(700); });
+  window.addEventListener("afterprint", function () { fit(null); });
+})();
+</script>
 {% endblock extra_css %}
 """
 
@@ -197,7 +227,7 @@ def export_html(nb: Any, title: str) -> str:
         if cell.get("cell_type") == "code":
             # Warnings and kernel chatter are for analysts (kept in the .ipynb), not for readers.
             cell["outputs"] = [o for o in cell.get("outputs", []) if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
-    exporter = HTMLExporter(
+    exporter = HTMLExporter(  # type: ignore[no-untyped-call]
         template_name="lab",
         extra_loaders=[DictLoader({"lt_report.html.j2": _TEMPLATE})],
         template_file="lt_report.html.j2",
@@ -288,8 +318,8 @@ def _rewrite_normalised(path: Path, target: Path) -> Any:
 
     if not path.exists():
         return None
-    nb = normalise_notebook(nbformat.read(str(path), as_version=4))
-    nbformat.write(nb, str(target))
+    nb = normalise_notebook(nbformat.read(str(path), as_version=4))  # type: ignore[no-untyped-call]
+    nbformat.write(nb, str(target))  # type: ignore[no-untyped-call]
     if target != path:
         path.unlink(missing_ok=True)
     return nb

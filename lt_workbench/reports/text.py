@@ -19,7 +19,7 @@ import pandas as pd
 from lt_workbench.reports.registry import PROFILE_NAMES
 
 __all__ = ["how_to_read", "Finding", "pct", "top_shares", "widespread", "trends", "works_well", "status_overall", "most_overdue",
-           "long_overdue", "unaddressed", "differences", "share_of", "show_findings", "anchor"]
+           "long_overdue", "unaddressed", "differences", "share_of", "show_findings", "anchor", "show_html"]
 
 
 def how_to_read(mode: str, profile: str, threshold: int) -> str:
@@ -108,7 +108,7 @@ def pct(value: Any) -> str:
     return str(percent_text(value))
 
 
-def top_shares(table: pd.DataFrame, n: int = 3, value: str = "percent") -> list[dict[str, Any]]:
+def top_shares(table: pd.DataFrame, n: int = 3, value: str = "percent") -> list[dict[Any, Any]]:
     """The n rows with the largest shown `value` (hidden rows never lead), ties kept in table order."""
     rows = [r for r in table.to_dict("records") if _shown(r.get(value)) is not None and (_shown(r.get("count")) or 0) > 0]
     rows.sort(key=lambda r: -float(r[value]))
@@ -242,7 +242,7 @@ def differences(comparison: pd.DataFrame, who: str, rest: str, table: str, secti
                    table, section, tuple(cells))
 
 
-def share_of(row: Mapping[str, Any], sentence: str, table: str, section: str, key: str | None = None) -> Finding | None:
+def share_of(row: Any, sentence: str, table: str, section: str, key: str | None = None) -> Finding | None:
     """A sentence about one published share: `sentence` is formatted with code, label, pct, count, denominator."""
     if _shown(row.get("percent")) is None or _shown(row.get("count")) is None:
         return None
@@ -274,6 +274,16 @@ def _markdown_bold(text: str) -> str:
 
 def anchor(table: str) -> None:
     """Mark the place of a table that a key finding links to."""
-    from IPython.display import HTML, display
+    show_html(f'<div id="{html.escape(table)}" class="lt-anchor"></div>')
 
-    display(HTML(f'<div id="{html.escape(table)}" class="lt-anchor"></div>'))
+
+def show_html(markup: str, *, display_id: str | None = None, update: bool = False) -> None:
+    """Display HTML in the notebook (update=True replaces the output shown earlier under display_id)."""
+    from IPython.display import HTML, display, update_display
+
+    if update:
+        update_display(HTML(markup), display_id=display_id)  # type: ignore[no-untyped-call]
+    elif display_id is not None:
+        display(HTML(markup), display_id=display_id)  # type: ignore[no-untyped-call]
+    else:
+        display(HTML(markup))  # type: ignore[no-untyped-call]

@@ -533,3 +533,23 @@ def test_key_findings_match_the_analysis_api(executed: dict, sample_db: Path) ->
     text = first.get_text(" ", strip=True)
     for code, percent in zip(top["code"], top["percent"], strict=True):
         assert f"{code} " in text and f"{percent:.1f}%" in text, (code, percent, text)
+
+
+def test_tables_whose_rounded_totals_do_not_add_up_say_so(executed: dict) -> None:
+    """Public status tables: where a fully shown row does not add up to its rounded total, the note says so."""
+    page = executed[("recommendations_tracker", "public")].html.read_text(encoding="utf-8")
+    soup = BeautifulSoup(_strip_bundle(page), "html.parser")
+    checked = 0
+    for table in soup.select("table.lt-table"):
+        heads = [th.get_text(strip=True) for th in table.select("thead th")]
+        if heads[1:6] != ["Recommendations", "Completed", "Open, not yet due", "Overdue", "Not accepted"]:
+            continue
+        off = 0
+        for tr in table.select("tbody tr"):
+            cells = [td.get_text(strip=True).replace(",", "") for td in tr.find_all("td")][1:6]
+            if all(re.fullmatch(r"\d+", c) for c in cells) and sum(map(int, cells[1:])) != int(cells[0]):
+                off += 1
+        note = table.find_next("p", class_="lt-note").get_text(" ", strip=True)
+        assert ("do not add up to the shown total" in note) == (off > 0) or off == 0, (heads, off, note)
+        checked += off
+    assert checked >= 1, "the sample's rounded totals should differ from their parts somewhere"

@@ -97,7 +97,9 @@ def show_comparison(ctx: ReportContext, comparison: pd.DataFrame, who: Mapping[s
         for code, label, c, d in zip(comparison["code"], comparison["label"], comparison[cnt], comparison[den], strict=True):
             rows.append({"code": code, "label": label, "side": side, "count": c, "denominator": d})
     long = pd.DataFrame(rows)
-    pct, lo_, hi_ = [], [], []
+    pct: list[Any] = []
+    lo_: list[Any] = []
+    hi_: list[Any] = []
     for c, d in zip(long["count"], long["denominator"], strict=True):
         if f.is_hidden(c) or f.is_hidden(d) or float(d) == 0:
             pct.append("c" if "c" in (str(c), str(d)) else "z")
@@ -112,7 +114,7 @@ def show_comparison(ctx: ReportContext, comparison: pd.DataFrame, who: Mapping[s
     rest = str(who["rest"])
     f.show(f.grouped_shares(long, group="side", group_labels={"group": str(who["label"]), "rest": rest[:1].upper() + rest[1:]},
                             colours={"group": f.PALETTE[1], "rest": f.PALETTE[0]}, title=title, unit="reviews",
-                            subtitle="Share of reviews on each side; hover for the numbers"))
+                            subtitle="Share of reviews on each side, printed beside each bar"))
     q = pd.to_numeric(comparison["q_value"], errors="coerce")
     ors = pd.to_numeric(comparison["odds_ratio"], errors="coerce")
     words = []
@@ -154,7 +156,7 @@ def show_funnels(ctx: ReportContext, who: Mapping[str, Any], codes: Sequence[str
         from lt_workbench.analysis import tabulate
 
         # Ranked on the whole comparison group (not the report's own scope), shown numbers only.
-        overall = tabulate.frequency("patterns", level=2, where=who["where"], db=ctx.db, disclosure=ctx.mode,
+        overall = tabulate.frequency("patterns", level=2, where=who["where"], db=ctx.db, disclosure=ctx.mode,  # type: ignore[arg-type]
                                      profile=ctx.profile, threshold=ctx.threshold)
         codes = list(rank(overall, n)["code"])
     names = place_names(ctx, who["funnel_by"], who.get("names"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -11,7 +11,8 @@ import pandas as pd
 if TYPE_CHECKING:
     from lt_workbench.reports.context import ReportContext
 
-__all__ = ['by_time', 'time_title', 'series_break_text', 'scope_sentence', 'per_value', 'show_wide', 'show_shares', 'rank']
+__all__ = ['by_time', 'time_title', 'series_break_text', 'scope_sentence', 'per_value', 'show_wide', 'show_shares', 'rank',
+           'rounding_note']
 
 
 def by_time(ctx: ReportContext, frame: str, *, unit: str = "review", max_hidden: float = 0.25, **kwargs: Any) -> tuple[pd.DataFrame, str]:
@@ -76,7 +77,10 @@ def show_wide(ctx: ReportContext, table: pd.DataFrame, dim: str, *, row_title: s
         totals.append(True)
     frame = pd.DataFrame(grid)
     columns = {"_label": row_title, **{f"_{i}": str(names[v]) for i, v in enumerate(values)}}
-    show_table(frame, columns, counts=[f"_{i}" for i in range(len(values))], caption=caption, note=ctx.symbols(unit),
+    note = ctx.symbols(unit)
+    if total_row and table.attrs.get("partition"):
+        note += rounding_note(ctx, [([r[f"_{i}"] for r in grid[:-1]], grid[-1][f"_{i}"]) for i in range(len(values))])
+    show_table(frame, columns, counts=[f"_{i}" for i in range(len(values))], caption=caption, note=note,
                total_rows=totals, css_class="lt-table lt-wide")
 
 
@@ -97,9 +101,12 @@ def show_shares(ctx: ReportContext, table: pd.DataFrame, *, title: str, unit: st
     shown = table.copy()
     shown["_label"] = [f"{c} {lab}" if with_codes else lab for c, lab in zip(shown["code"], shown["label"], strict=True)]
     shown["_ci"] = [f.interval_text(lo, hi) for lo, hi in zip(shown["ci_low"], shown["ci_high"], strict=True)]
+    note = ctx.symbols(unit)
+    if table.attrs.get("partition") and len(table):
+        note += rounding_note(ctx, [(list(table["count"]), table["denominator"].iloc[0])])
     f.show_table(shown, {"_label": what, "count": unit.capitalize(), "denominator": "Out of", "percent": "Percentage",
                          "_ci": "95% interval"}, counts=["count", "denominator"], percents=["percent"], numbers=["_ci"],
-                 caption=caption, note=ctx.symbols(unit))
+                 caption=caption, note=note)
 
 
 def rank(table: pd.DataFrame, n: int) -> pd.DataFrame:
@@ -111,3 +118,30 @@ def rank(table: pd.DataFrame, n: int) -> pd.DataFrame:
     shown = pd.to_numeric(table["count"], errors="coerce")
     order = sorted(range(len(table)), key=lambda i: (0 if pd.notna(shown.iloc[i]) else 1, -(shown.iloc[i] if pd.notna(shown.iloc[i]) else 0), i))
     return table.iloc[order[:n]].reset_index(drop=True)
+
+
+def rounding_note(ctx: ReportContext, sums: Sequence[tuple[Sequence[Any], Any]]) -> str:
+    """' Totals are rounded ...' when, in a public table, some fully shown parts do not add up to their shown total.
+
+    sums: (parts, total) pairs of a table that partitions its totals (each unit in exactly one part).
+    Only sums whose parts are all shown are judged: a hidden part explains a gap by itself.
+    """
+    if not ctx.public:
+        return ""
+    from lt_workbench.analysis.disclosure import PROFILES
+    from lt_workbench.present.fmt import as_number
+
+    off = 0
+    for parts, total in sums:
+        values = [as_number(v) for v in parts]
+        t = as_number(total)
+        if t is None or any(v is None for v in values):
+            continue
+        if abs(sum(v for v in values if v is not None) - t) > 1e-9:
+            off += 1
+    if not off:
+        return ""
+    base = PROFILES[ctx.profile].total_rounding or PROFILES[ctx.profile].rounding
+    how = f"rounded to the nearest {base}" if base else "rounded"
+    return (f" Totals are {how} independently of their parts, so in {off} place{'s' if off > 1 else ''} in this table the "
+            "shown parts do not add up to the shown total.")

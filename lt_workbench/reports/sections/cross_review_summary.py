@@ -13,7 +13,7 @@ from lt_workbench.reports.sections.common import rank
 if TYPE_CHECKING:
     from lt_workbench.reports.context import ReportContext
 
-__all__ = ['show_top_patterns', 'show_trends', 'show_directions', 'show_proposed']
+__all__ = ['show_top_patterns', 'show_trends', 'show_directions', 'show_proposed', 'agreement_table', 'show_agreement']
 
 
 def show_top_patterns(ctx: ReportContext, patterns: pd.DataFrame, spread: pd.DataFrame, top_n: int) -> None:
@@ -118,3 +118,54 @@ def show_proposed(ctx: ReportContext) -> None:
     show_table(table, {"_parent": "Parent pattern", "proposed_label": "Proposed sub-pattern (reviewers' words)", "reviews": "Reviews",
                        "_years": "Years"}, counts=["reviews"], caption="Proposed new sub-patterns, for curation",
                note=ctx.symbols("reviews"))
+
+
+def agreement_table(ctx: ReportContext, frame: str = "patterns", level: int = 2) -> pd.DataFrame:
+    """Coder agreement per code over the double-coded reviews (lt_workbench.analysis.agreement), as shown.
+
+    The statistics are about coders, not children, but they rest on counts of reviews: in public mode a
+    code's row is hidden (c) unless each coder marked it in at least `threshold` reviews and at least
+    `threshold` reviews were left unmarked by both, so no small count can be worked back from them.
+    Empty when nothing is double-coded.
+    """
+    from lt_workbench.analysis import tabulate
+
+    # The whole database's double-coded reviews: agreement describes the coding, not the report's scope.
+    t = tabulate.agreement(frame, level=level, db=ctx.db)
+    if t.empty:
+        return t
+    out = t.copy()
+    if ctx.public:
+        thr = ctx.threshold
+        unsafe = ((out["primary"] < thr) | (out["second"] < thr) | (out["n_units"] - out["primary"] - out["second"] + out["both"] < thr)
+                  | (out["both"].between(1, thr - 1)) | (out["disagreements"].between(1, thr - 1)))
+        for col in ("primary", "second", "both", "disagreements", "observed_agreement", "kappa", "alpha"):
+            out[col] = out[col].astype(object)
+            out.loc[unsafe, col] = "c"
+    return out
+
+
+def show_agreement(ctx: ReportContext, frame: str = "patterns", level: int = 2,
+                   heading: str = "10. Agreement between coders") -> None:
+    """The coder-agreement section: shown only when some reviews were coded twice (a second coder's coding loaded)."""
+    from lt_workbench.present import figures as f
+
+    t = agreement_table(ctx, frame, level)
+    if t.empty:
+        return  # nothing double-coded: no section
+    n = t.attrs.get("n_reviews", 0)
+    f.show_text(f"## {heading}\n\n**{f.number(n)}** reviews were coded independently by a second coder. For each pattern, the two codings "
+                "agree when both or neither found it in a review. Cohen's kappa and Krippendorff's alpha correct that "
+                "agreement for chance: about 0.8 or more is strong, below 0.4 weak (kappa is not defined when one coder marked "
+                "every review or none).")
+    shown = t.assign(_label=[f"{c} {lab}" for c, lab in zip(t["code"], t["label"], strict=True)],
+                     _obs=[v if isinstance(v, str) else f"{100 * float(v):.0f}%" for v in t["observed_agreement"]],
+                     _kappa=[v if isinstance(v, str) else ("not defined" if pd.isna(v) else f"{float(v):.2f}") for v in t["kappa"]],
+                     _alpha=[v if isinstance(v, str) else ("not defined" if pd.isna(v) else f"{float(v):.2f}") for v in t["alpha"]])
+    columns = {"_label": "Pattern", "_obs": "Agreement", "_kappa": "Cohen's kappa", "_alpha": "Krippendorff's alpha"}
+    if not ctx.public:
+        columns = {**columns, "primary": "First coder", "second": "Second coder", "both": "Both", "disagreements": "Disagreements"}
+    text.anchor("t-agreement")
+    f.show_table(shown, columns, counts=[c for c in ("primary", "second", "both", "disagreements") if c in columns],
+                 numbers=["_obs", "_kappa", "_alpha"], caption="Agreement between two coders, patterns most disagreed on first",
+                 note=ctx.symbols("reviews coded twice"))

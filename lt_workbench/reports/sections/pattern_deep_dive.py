@@ -23,7 +23,7 @@ def pattern_info(ctx: ReportContext, code: str) -> dict[str, Any]:
     t = ctx.frame_codes("patterns")
     row = t.set_index("code").loc[code]
     parent = row["parent"] if isinstance(row["parent"], str) and row["parent"] else None
-    chain = []
+    chain: list[tuple[str, Any]] = []
     p = parent
     while p:
         chain.insert(0, (p, t.set_index("code").loc[p, "label"]))
@@ -31,7 +31,7 @@ def pattern_info(ctx: ReportContext, code: str) -> dict[str, Any]:
         p = nxt if isinstance(nxt, str) and nxt else None
     children = t[t["parent"] == code][["code", "label"]]
     return {"code": code, "label": row["label"], "description": row["description"] if isinstance(row["description"], str) else "",
-            "depth": int(row["depth"]), "ancestors": chain, "children": list(zip(children["code"], children["label"], strict=True))}
+            "depth": int(str(row["depth"])), "ancestors": chain, "children": list(zip(children["code"], children["label"], strict=True))}
 
 
 def show_pattern_intro(ctx: ReportContext, info: Mapping[str, Any]) -> None:
@@ -231,7 +231,6 @@ def show_addressed(ctx: ReportContext, code: str, depth: int) -> None:
 
 def show_evidence(ctx: ReportContext, code: str, limit: int) -> None:
     """Restricted only: the findings behind the pattern, most recent first, with the episodes they rest on."""
-    from IPython.display import HTML, display
 
     from lt_workbench.present.figures import show_text
 
@@ -254,10 +253,10 @@ def show_evidence(ctx: ReportContext, code: str, limit: int) -> None:
             f'{html.escape(ctx.label("region", rec["region"]))} · coded {html.escape(str(rec["coded_as"]))} ({html.escape(str(rec["direction"]))})'
             f'{proposed}</div><p>{html.escape(str(rec["finding"]))}</p>'
             f'<div class="lt-meta">Rests on the episodes:</div><ul>{ep_list}</ul></div>')
-    display(HTML(f"<p>{min(limit, total)} of {total} findings, most recent first.</p>" + "".join(blocks)))
+    text.show_html(f"<p>{min(limit, total)} of {total} findings, most recent first.</p>" + "".join(blocks))
 
 
-def _trend_finding(ctx: ReportContext, t: Mapping[str, Any], p: float, verdict: str) -> text.Finding:
+def _trend_finding(ctx: ReportContext, t: Any, p: float, verdict: str) -> text.Finding:
     """The trend test of the pattern as a key finding, with a one-row table to check it against."""
     from lt_workbench.present.figures import show_table
 

@@ -57,8 +57,13 @@ def show_status(ctx: ReportContext, by: str, *, title: str) -> None:
         ctx.note(text.status_overall(table, labels["All"], ctx.as_of(), anchor, where))
     if by in ("kind", "agency"):
         ctx.note(text.most_overdue(table, by, labels, anchor, where, "lead agency" if by == "agency" else "kind"))
+    rows = [([r[c] for c in STATUS_GROUPS], r["_total"]) for r in wide]
+    parts = [r for r, v in zip(wide, dict.fromkeys(table[by]), strict=True) if str(v) != "All"]
+    total = [r for r, v in zip(wide, dict.fromkeys(table[by]), strict=True) if str(v) == "All"]
+    columns = [([r[c] for r in parts], total[0][c]) for c in [*STATUS_GROUPS, "_total"]] if total else []
+    note = ctx.symbols("recommendations") + common.rounding_note(ctx, rows + columns)
     f.show_table(frame, {"_label": names[by], "_total": "Recommendations", **STATUS_GROUPS, "_pct_overdue": "Percentage overdue"},
-                 counts=["_total", *STATUS_GROUPS], percents=["_pct_overdue"], note=ctx.symbols("recommendations"),
+                 counts=["_total", *STATUS_GROUPS], percents=["_pct_overdue"], note=note,
                  total_rows=[str(v) == "All" for v in dict.fromkeys(table[by])])
 
 
