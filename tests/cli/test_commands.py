@@ -244,3 +244,31 @@ def test_trend_periods_are_in_time_order_and_equal_frequency(corpus_db: Path) ->
     wide = cli.set_index("code")
     for row in api.itertuples(index=False):
         assert wide.loc[row.code, f"percent_{row.period}"] == pytest.approx(round(row.percent, 1), nan_ok=True)
+
+
+# --- the guards of #14 §2 (computed by the analysis API, printed by the CLI) ----------------------
+
+
+def _guards_landed() -> bool:
+    from lt_workbench.analysis import frequency
+
+    return hasattr(frequency, "same_frame_warnings")
+
+
+@pytest.mark.skipif(not _guards_landed(), reason="the analysis API does not compute same-frame warnings yet")
+def test_same_frame_filter_warning_shows(corpus_db: Path) -> None:
+    res = run(["tabulate", "family-factors", "--where", "family-factor=domestic_abuse"], corpus_db)
+    warnings = [line for line in res.stderr.splitlines() if line.startswith("warning: ")]
+    assert warnings and "domestic_abuse" in warnings[0] and "100%" in warnings[0]
+    assert "family-factor=domestic_abuse" in res.stderr.splitlines()[0], "the header names the filter"
+    assert "family_factor" not in " ".join(warnings), "dimensions spelt as on the command line"
+    as_json = runner.invoke(app, ["tabulate", "family-factors", "--where", "family-factor=domestic_abuse", "--format", "json",
+                                  "--db", str(corpus_db)])
+    assert json.loads(as_json.stdout)["meta"].get("warnings") or "warning: " in as_json.stderr
+
+
+@pytest.mark.skipif(not _guards_landed(), reason="the analysis API does not refuse cooccurrence --where pattern= yet")
+def test_cooccurrence_where_pattern_points_to_with(corpus_db: Path) -> None:
+    res = runner.invoke(app, ["cooccurrence", "factor-pattern", "--where", "pattern=P2.1", "--db", str(corpus_db)])
+    assert res.exit_code == 2, res.output
+    assert "--with P2.1" in res.stderr and "with_code" not in res.stderr
