@@ -44,6 +44,9 @@ from lt_workbench.model.validate import Checked, Problem, check_file
 
 __all__ = ["collect_paths", "collect_inputs", "check_paths", "load", "LoadResult", "REVIEW_TABLES", "package_version"]
 
+# Rows held in memory before they are written (inside the one transaction): bounds a load's memory.
+_FLUSH_BYTES = 512 * 1024 * 1024
+
 # Below this many files a process pool costs more than it saves.
 _PARALLEL_FROM = 400
 
@@ -387,6 +390,31 @@ def _write(
         changes = []
         second_keys: list[tuple[str, str]] = []
         batch: dict[str, list[pa.Table]] = {}
+        pending_replaced: list[str] = []
+        pending_second: list[tuple[str, str]] = []
+        spent = {"insert": 0.0, "derive": 0.0}
+
+        def flush() -> None:
+            """Insert the rows held so far, then their derived rows (a review's derived rows depend on its own rows only)."""
+            t_a = time.perf_counter()
+            if say is not None and not spent["insert"] and not spent["derive"]:
+                n_taken = len(result.inserted) + len(result.replaced)
+                say(f"writing {n_taken} review{'s' if n_taken != 1 else ''} to {db_label} in one transaction ...")
+            rows = {t: pa.concat_tables(parts, promote_options="permissive") for t, parts in batch.items()}
+            batch.clear()
+            _second.delete(con, pending_second)
+            for table, data in rows.items():
+                _insert(con, table, data)
+            t_b = time.perf_counter()
+            if pending_replaced:
+                _delete_reviews(con, derived_review_tables(con), pending_replaced)
+            if any(t in rows for t in REVIEW_TABLES):
+                derive_incoming(con, rows)
+            pending_replaced.clear()
+            pending_second.clear()
+            spent["insert"] += t_b - t_a
+            spent["derive"] += time.perf_counter() - t_b
+
         for chunk in chunks:
             first = result.n_files  # chunks come in path order: a document's batch index is its `_doc`
             result.n_files += len(chunk.checked)
@@ -400,6 +428,7 @@ def _write(
                 assert rid is not None
                 if c.second_coder is not None:
                     second_keys.append((rid, c.second_coder))
+                    pending_second.append((rid, c.second_coder))
                     taken.append(doc_no)
                     continue
                 if rid in existing:
@@ -415,25 +444,19 @@ def _write(
                 taken.append(doc_no)
             if replaced:
                 result.replaced.extend(replaced)
+                pending_replaced.extend(replaced)
                 _delete_reviews(con, REVIEW_TABLES, replaced)
             for table, data in taken_rows(chunk.tables, taken, load_id, started).items():
                 batch.setdefault(table, []).append(data)
-        # One insert per table once every chunk is in: inserting chunk by chunk while the workers
-        # check overlaps nothing on two cores (the workers use both) and leaves more to merge at commit.
+            # Rows are held and inserted once per table (inserting chunk by chunk while the workers check
+            # overlaps nothing on two cores and leaves more to merge at commit), but never more than
+            # _FLUSH_BYTES of them: memory stays bounded however large the batch.
+            if sum(part.nbytes for parts in batch.values() for part in parts) > _FLUSH_BYTES:
+                flush()
         t0 = time.perf_counter()
-        if say is not None:
-            n_taken = len(result.inserted) + len(result.replaced)
-            say(f"writing {n_taken} review{'s' if n_taken != 1 else ''} to {db_label} in one transaction ...")
-        rows = {t: pa.concat_tables(parts, promote_options="permissive") for t, parts in batch.items()}
-        _second.delete(con, second_keys)
+        flush()
         result.second = [f"{rid} {coder}" for rid, coder in second_keys]
-        for table, data in rows.items():
-            _insert(con, table, data)
         t1 = time.perf_counter()
-        if result.replaced:
-            _delete_reviews(con, derived_review_tables(con), result.replaced)
-        if rows:
-            derive_incoming(con, rows)
         _insert(con, "review_changes", changes)
         errors = [
             dict(load_id=load_id, source_path=c.source, error_no=k, pointer=p.pointer, message=p.message, review_id=c.review_id)
@@ -450,8 +473,8 @@ def _write(
             before_commit(con)
         t2 = time.perf_counter()
         con.execute("COMMIT")
-        result.timings = {"check": t0 - t_start, "insert": t1 - t0, "derive": t2 - t1,
-                          "commit": time.perf_counter() - t2}
+        result.timings = {"check": t0 - t_start - (spent["insert"] + spent["derive"] - (t1 - t0)), "insert": spent["insert"],
+                          "derive": spent["derive"] + (t2 - t1), "commit": time.perf_counter() - t2}
     except BaseException as e:
         with contextlib.suppress(Exception):  # the snapshot being written is discarded whatever happens here
             con.execute("ROLLBACK")

@@ -344,3 +344,37 @@ def test_a_worker_that_cannot_write_its_rows_stops_the_load_cleanly(
     with pytest.raises(LoadError, match="No space left on device.*database is unchanged"):
         load(corpus, db_path, progress=False, workers=2)
     assert _state(db_path) == before
+
+
+def test_rows_written_in_bounded_pieces_equal_one_piece(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, minimal_doc: dict) -> None:
+    """Memory is bounded by writing held rows once they pass _FLUSH_BYTES: flushing after every chunk
+    (a replacement and a repeated id included) must give exactly the rows of one flush."""
+    import lt_workbench.model.load as load_module
+
+    corpus = sorted((Path(__file__).parent.parent / "data" / "tabulate" / "corpus").glob("*.json"))
+    changed = json.loads(corpus[3].read_text(encoding="utf-8"))
+    changed["title"] += " (revised)"
+    batch = [*corpus[10:], write_doc(tmp_path / "changed", changed), write_doc(tmp_path / "again", json.loads(corpus[40].read_text()), "z.json")]
+    dbs = {}
+    monkeypatch.setattr(load_module, "_PARALLEL_FROM", 0)  # 16 chunks from two workers, so "pieces" writes chunk by chunk
+    flushes: list[int] = []
+    derive = load_module.derive_incoming
+    monkeypatch.setattr(load_module, "derive_incoming", lambda con, rows: (flushes.append(1), derive(con, rows)))
+    for name, limit in (("whole", load_module._FLUSH_BYTES), ("pieces", 1)):
+        monkeypatch.setattr(load_module, "_FLUSH_BYTES", limit)
+        dbs[name] = tmp_path / f"{name}.duckdb"
+        load(corpus[:12], dbs[name], progress=False, workers=2)
+        flushes.clear()
+        result = load(batch, dbs[name], progress=False, workers=2)
+        assert len(flushes) == 1 if name == "whole" else len(flushes) > 8
+        assert result.replaced == [changed["review_id"]] and len(result.rejected) == 1
+    assert _all_rows(dbs["pieces"]) == _all_rows(dbs["whole"])
+    con = duckdb.connect(str(dbs["pieces"]))
+    try:
+        from lt_workbench.model.db import refresh_derived
+
+        incremental = _derived_state(con)
+        refresh_derived(con)
+        assert _derived_state(con) == incremental
+    finally:
+        con.close()
