@@ -79,10 +79,20 @@ def about_facts(
     attrs = dict(table.attrs)
     scope = {k: _plain(attrs[k]) for k in _SCOPE_KEYS if k in attrs and attrs[k] not in (None, [], {}, ())}
     snap = _snapshot(db if db is not None else attrs.get("db"))
+    filters = _plain(attrs.get("where") or {})
+    if attrs.get("disclosure") == "public":  # public output never names an area, not even in its filters or scope
+        areas = [str(a) for k, v in filters.items() if k in ("area", "area_code") for a in (v if isinstance(v, list) else [v])]
+        filters = {k: ("(not shown in public output)" if k in ("area", "area_code") else v) for k, v in filters.items()}
+        for key, value in list(scope.items()):
+            text = str(value)
+            if any(a and a in text for a in areas):
+                for a in areas:
+                    text = text.replace(repr(a), "(area not shown)").replace(a, "(area not shown)")
+                scope[key] = text
     facts: dict[str, Any] = {
         "written_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "scope": scope,
-        "filters": _plain(attrs.get("where") or {}),
+        "filters": filters,
         "unit": attrs.get("unit_label") or attrs.get("unit") or "not stated",
         "not_recorded": _plain(attrs.get("not_recorded")),
         "disclosure": attrs.get("disclosure", "restricted"),

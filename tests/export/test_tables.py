@@ -139,3 +139,11 @@ def test_gss_codes_of_regions_and_nations() -> None:
     assert gss_codes("nation") == {"england": "E92000001", "wales": "W92000004", "scotland": "S92000003",
                                    "northern_ireland": "N92000002"}
     assert gss_codes("sex") == {}
+
+
+def test_public_about_facts_never_name_an_area(corpus_db: Path, tmp_path: Path) -> None:
+    from lt_workbench.export.about import about_facts
+
+    table = tab.frequency("patterns", level=1, where={"area": "TST-01"}, db=corpus_db, disclosure="public")
+    facts = about_facts(table, db=corpus_db)
+    assert "TST-01" not in json.dumps(facts) and facts["filters"]["area"] == "(not shown in public output)"
