@@ -21,6 +21,7 @@ from lt_workbench.analysis import tabulate as tab
 from lt_workbench.config import DEFAULT_TAXONOMY_VERSION
 from lt_workbench.explorer.filters import THING
 from lt_workbench.model.frames import labels as frame_labels
+from lt_workbench.present import figures
 from lt_workbench.present.fmt import display as _fmt
 from lt_workbench.present.fmt import nan_number as _num
 from lt_workbench.present.fmt import shorten as _short
@@ -134,16 +135,16 @@ class Charts:
         return f"{wrap_label(words, max(16, width // 2 + 4), 2)} · {code}"
 
     def draw_bar(self, s: Snapshot, shown: pd.DataFrame, hidden: int) -> None:
+        """The bars of `shown` (frequency rows with a count, largest first), built by present.figures.bar_shares."""
+        unit = tab.UNIT_LABELS[s.unit]
         labels = frame_labels(s.frame, self.version)
-        y = [self._ylabel(s, c) for c in shown["code"]]
+        rows = shown.assign(label=[labels.get(c, c) for c in shown["code"]])
+        built = figures.bar_shares(rows, title=self._bar_title(s), unit=unit, colour=BAR_COLOUR, label_width=30,
+                                   code_after=True, value_labels="count_of")
+        bars, counts = (self._trace_props(t) for t in built.data)
         pct = shown["_pct"].to_numpy(dtype=float)
-        lo = pd.to_numeric(shown["ci_low"], errors="coerce").to_numpy(dtype=float)
         hi = pd.to_numeric(shown["ci_high"], errors="coerce").to_numpy(dtype=float)
-        err_plus = np.where(np.isnan(hi), 0.0, hi - pct)
-        err_minus = np.where(np.isnan(lo), 0.0, pct - lo)
-        text = [f"{_fmt(c, 0)} of {_fmt(d, 0)}" for c, d in zip(shown["count"], shown["denominator"], strict=False)]
-        full = [labels.get(c, c) for c in shown["code"]]
-        custom = [[c, f, _fmt(lo_), _fmt(h)] for c, f, lo_, h in zip(shown["code"], full, lo, hi, strict=False)]
+        ends = np.where(np.isnan(hi), pct, hi)
         notes = []
         if s.disclosure == "public" and hidden:
             notes.append({"text": f"{hidden} {self._thing(s)}{'s' if hidden != 1 else ''} with small counts hidden (c)",
@@ -155,29 +156,25 @@ class Charts:
             notes.append(centre_note(msg))
         with self.bar.batch_update():
             t = self.bar.data[0]
-            t.x = pct.tolist()
-            t.y = y
-            t.error_x = {"type": "data", "array": err_plus.tolist(), "arrayminus": err_minus.tolist(),
-                         "visible": True, "color": "#333", "thickness": 1.2, "width": 3}
-            t.text = text
-            t.textposition = "none"
-            t.customdata = custom
-            t.hovertemplate = ("<b>%{customdata[1]}</b> (%{customdata[0]})<br>%{text} " + tab.UNIT_LABELS[s.unit]
-                               + "<br>%{x:.1f}% (95% CI %{customdata[2]}–%{customdata[3]}%)<extra></extra>")
-            t.marker.color = [BAR_COLOUR] * len(y)
-            ends = np.where(np.isnan(hi), pct, hi)
+            t.update(bars)
+            t.marker.color = [BAR_COLOUR] * len(shown)  # one colour per bar, so a clicked bar can be marked
             self.bar.layout.title.text = self._bar_title(s)
             self.bar.layout.xaxis.title.text = f"% of {tab.UNIT_LABELS[s.unit]} in scope (bars: 95% Wilson interval)"
             top_end = float(np.nanmax(ends)) if len(ends) else 0.0
             self.bar.layout.xaxis.range = [0, min(100.0, top_end) + max(12.0, 0.16 * top_end)]
             self.bar.layout.annotations = notes
-            self.bar.layout.height = max(260, 90 + 36 * len(y))
+            self.bar.layout.height = max(260, 90 + 36 * len(shown))
         # A separate batch: one batch editing two traces sends the first trace's properties to the second too.
         with self.bar.batch_update():
-            labels_trace = self.bar.data[1]
-            labels_trace.x = (ends + 0.8).tolist()
-            labels_trace.y = y
-            labels_trace.text = text
+            self.bar.data[1].update(counts)
+
+    @staticmethod
+    def _trace_props(trace: Any) -> dict[str, Any]:
+        """A built trace's properties, to set on the on-screen trace of the same kind (which keeps its click handler)."""
+        props = trace.to_plotly_json()
+        for key in ("type", "uid"):
+            props.pop(key, None)
+        return dict(props)
 
     @staticmethod
     def _fill_heat(t: Any, z: list[list[float | None]], x: list[Any], y: list[str], text: list[list[str]],

@@ -126,16 +126,25 @@ def bar_shares(
     x_title: str | None = None,
     label_width: int = 40,
     with_codes: bool = False,
+    code_after: bool = False,
+    value_labels: str = "percent",
 ) -> go.Figure:
     """Horizontal bars: the percentage of units with each code, with its 95% interval as a whisker.
 
     Rows appear top to bottom in table order. Hidden rows keep their place, with no bar and a 'c'.
     Expects columns code, label, count, denominator, percent, ci_low, ci_high. with_codes: show the
     code before the label (for the typology and the factors framework, whose codes readers use).
+    code_after: "label · CODE" with the label wrapped onto two lines (the explorer reads the code back
+    from a clicked bar's axis label). value_labels: "percent" ("54%") or "count_of" ("17 of 32")
+    beside each bar. The same builder draws the reports' bars and the explorer's.
     """
     rows = table.reset_index(drop=True)
     names = [short_label(c, lab, 200) if with_codes else str(lab) for c, lab in zip(rows["code"], rows["label"], strict=False)]
-    y = [wrap_label(n, label_width) for n in names]
+    if code_after:
+        y = [f"{wrap_label(str(lab), label_width, 2)} · {c}" for c, lab in zip(rows["code"], rows["label"], strict=True)]
+        names = [f"{lab} ({c})" for c, lab in zip(rows["code"], rows["label"], strict=True)]
+    else:
+        y = [wrap_label(n, label_width) for n in names]
     pct = [_num(v) for v in rows["percent"]]
     lo = [_num(v) for v in rows["ci_low"]] if "ci_low" in rows else [None] * len(rows)
     hi = [_num(v) for v in rows["ci_high"]] if "ci_high" in rows else [None] * len(rows)
@@ -151,7 +160,12 @@ def bar_shares(
     ))
     # Value labels sit just beyond the whisker, so they never collide with it.
     label_x = [((h if h is not None else p) + 1.0) if p is not None else 0.5 for p, h in zip(pct, hi, strict=False)]
-    label_text = [f"{p:.0f}%" if p is not None else ("c  hidden: small number" if str(c) == "c" else str(c)) for p, c in zip(pct, rows["count"], strict=False)]
+    if value_labels == "count_of":
+        label_text = [f"{number(c)} of {number(d)}" if p is not None else ("c  hidden: small number" if str(c) == "c" else str(c))
+                      for p, c, d in zip(pct, rows["count"], rows["denominator"], strict=True)]
+    else:
+        label_text = [f"{p:.0f}%" if p is not None else ("c  hidden: small number" if str(c) == "c" else str(c))
+                      for p, c in zip(pct, rows["count"], strict=False)]
     fig.add_trace(go.Scatter(x=label_x, y=y, mode="text", text=label_text, textposition="middle right", hoverinfo="skip",
                              showlegend=False, textfont={"size": 12, "color": "#3e4c59"}, cliponaxis=False))
     top = max([h for h in hi if h is not None] + [v for v in pct if v is not None] + [10])
