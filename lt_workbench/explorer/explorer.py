@@ -163,8 +163,7 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         return [self._stage_scope_and_bar, self._stage_year, self._stage_pairs, self._stage_table]
 
     def _kw(self, s: Snapshot) -> dict[str, Any]:
-        return {"con": self.con, "disclosure": s.disclosure, "profile": self.profile, "threshold": self.threshold,
-                "version": self.version}
+        return dict(con=self.con, disclosure=s.disclosure, profile=self.profile, threshold=self.threshold, version=self.version)
 
     # ---- stages: each asks the analysis API for one table and hands it to the charts or panels
     def _stage_scope_and_bar(self) -> None:
@@ -239,7 +238,6 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         self.table.enable(True)
         self.table.render()
 
-    # ---- status lines
     def _set_status(self, s: Snapshot, freq: pd.DataFrame) -> None:
         self.message, self.status.value = panels.status(s, self.in_scope, freq.attrs.get("threshold"))
 
@@ -255,9 +253,7 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         self.evidence.hint()
 
     def _busy(self) -> None:
-        if "ltw-busy" not in self.status.value:
-            self.status.value = self.status.value.replace("<div class='ltw-status'", "<div class='ltw-status ltw-busy'", 1) \
-                if self.status.value else "<div class='ltw-status ltw-busy'>Updating…</div>"
+        self.status.value = panels.busy(self.status.value)
 
     def _show_error(self, e: BaseException) -> None:
         self.last_error = e

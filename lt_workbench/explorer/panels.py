@@ -22,7 +22,7 @@ from lt_workbench.present.fmt import display as _fmt
 from lt_workbench.present.fmt import nan_number
 from lt_workbench.present.fmt import significant as _sig
 
-__all__ = ["STYLE", "TABLE_VIEWS", "table_panel", "evidence_panel", "code_label", "status", "empty_status", "factor_words"]
+__all__ = ["STYLE", "TABLE_VIEWS", "table_panel", "evidence_panel", "code_label", "status", "empty_status", "factor_words", "busy"]
 
 STYLE = """
 <style>
@@ -272,3 +272,12 @@ def empty_status(s: Snapshot, note: str) -> tuple[str, str]:
     message = f"{note} ({s.description}). Widen the years, or set a filter back to 'Any'."
     return message, (f"<div class='ltw-status ltw-empty'><b>{html.escape(note)}</b> ({html.escape(s.description)}). "
                      "Widen the years, or set a filter back to <i>Any</i>.</div>")
+
+
+def busy(status_html: str) -> str:
+    """The status line greyed while a refresh waits for its pause (or "Updating…" when there is none yet)."""
+    if "ltw-busy" in status_html:
+        return status_html
+    if status_html:
+        return status_html.replace("<div class='ltw-status'", "<div class='ltw-status ltw-busy'", 1)
+    return "<div class='ltw-status ltw-busy'>Updating…</div>"

@@ -65,6 +65,35 @@ def centre_note(text: str) -> dict[str, Any]:
             "font": {"size": 14, "color": "#8a5a00"}}
 
 
+def fill_heat(t: Any, z: list[list[float | None]], x: list[Any], y: list[str], text: list[list[str]],
+               custom: list[Any], hovertemplate: str) -> None:
+    """Put one heat map's cells into its trace (inside the caller's batch_update)."""
+    any_shown = any(v is not None for row in z for v in row)
+    # plotly.js fails to restyle a heat map whose z is all null; the grey layer carries the axes then.
+    t.visible = any_shown
+    t.z = z if any_shown else [[0] * len(x) for _ in y]
+    t.x = x
+    t.y = y
+    t.text = text
+    t.texttemplate = "%{text}"
+    t.textfont = {"size": 10}
+    t.customdata = custom
+    t.hovertemplate = hovertemplate
+    t.hoverongaps = False
+
+def draw_hidden(fig: Any, x: list[Any], y: list[str], hidden: list[list[str | None]]) -> None:
+    """The grey "c" cells of a heat map (a separate batch: see Charts.draw_bar)."""
+    z = [[1.0 if h is not None else None for h in row] for row in hidden]
+    text = [[h or "" for h in row] for row in hidden]
+    with fig.batch_update():
+        t = fig.data[1]
+        t.z = z
+        t.x = x
+        t.y = y
+        t.text = text
+        t.visible = any(h is not None for row in hidden for h in row)
+
+
 class Charts:
     """The bar chart and the two heat maps, and how the explorer's tables are drawn into them."""
 
@@ -139,9 +168,8 @@ class Charts:
         unit = tab.UNIT_LABELS[s.unit]
         labels = frame_labels(s.frame, self.version)
         rows = shown.assign(label=[labels.get(c, c) for c in shown["code"]])
-        built = figures.bar_shares(rows, title=self._bar_title(s), unit=unit, colour=BAR_COLOUR, label_width=30,
-                                   code_after=True, value_labels="count_of")
-        bars, counts = (self._trace_props(t) for t in built.data)
+        bars, counts, _top = figures.bar_share_traces(rows, unit=unit, colour=BAR_COLOUR, label_width=30, code_after=True,
+                                                      value_labels="count_of")
         pct = shown["_pct"].to_numpy(dtype=float)
         hi = pd.to_numeric(shown["ci_high"], errors="coerce").to_numpy(dtype=float)
         ends = np.where(np.isnan(hi), pct, hi)
@@ -168,43 +196,6 @@ class Charts:
         with self.bar.batch_update():
             self.bar.data[1].update(counts)
 
-    @staticmethod
-    def _trace_props(trace: Any) -> dict[str, Any]:
-        """A built trace's properties, to set on the on-screen trace of the same kind (which keeps its click handler)."""
-        props = trace.to_plotly_json()
-        for key in ("type", "uid"):
-            props.pop(key, None)
-        return dict(props)
-
-    @staticmethod
-    def _fill_heat(t: Any, z: list[list[float | None]], x: list[Any], y: list[str], text: list[list[str]],
-                   custom: list[Any], hovertemplate: str) -> None:
-        """Put one heat map's cells into its trace (inside the caller's batch_update)."""
-        any_shown = any(v is not None for row in z for v in row)
-        # plotly.js fails to restyle a heat map whose z is all null; the grey layer carries the axes then.
-        t.visible = any_shown
-        t.z = z if any_shown else [[0] * len(x) for _ in y]
-        t.x = x
-        t.y = y
-        t.text = text
-        t.texttemplate = "%{text}"
-        t.textfont = {"size": 10}
-        t.customdata = custom
-        t.hovertemplate = hovertemplate
-        t.hoverongaps = False
-
-    @staticmethod
-    def _draw_hidden(fig: Any, x: list[Any], y: list[str], hidden: list[list[str | None]]) -> None:
-        """The grey "c" cells of a heat map (a separate batch: see _draw_bar)."""
-        z = [[1.0 if h is not None else None for h in row] for row in hidden]
-        text = [[h or "" for h in row] for row in hidden]
-        with fig.batch_update():
-            t = fig.data[1]
-            t.z = z
-            t.x = x
-            t.y = y
-            t.text = text
-            t.visible = any(h is not None for row in hidden for h in row)
 
     def draw_year(self, s: Snapshot, trend: pd.DataFrame, wanted: list[str], *, by: str = "year", why: str = "") -> None:
         """The code x year heat map of `trend` for the codes `wanted` (in that order).
@@ -259,7 +250,7 @@ class Charts:
                  f"<br><span style='font-size:11px;color:#666'>number in a cell = count; blank = none in scope that {when}"
                  f"{'<br>' + html.escape(why) if why else ''}</span>")
         with self.heat_year.batch_update():
-            self._fill_heat(self.heat_year.data[0], z, years, y, text, custom,
+            fill_heat(self.heat_year.data[0], z, years, y, text, custom,
                             "<b>%{customdata[1]}</b> (%{customdata[0]})<br>%{x}: %{customdata[2]}<br>%{z:.1f}%<extra></extra>")
             self.heat_year.layout.title.text = title
             if by == "year":
@@ -276,7 +267,7 @@ class Charts:
             self.year_shapes = shapes
             self.heat_year.layout.annotations = notes
             self.heat_year.layout.height = max(260, 110 + 32 * len(y))
-        self._draw_hidden(self.heat_year, years, y, hidden)
+        draw_hidden(self.heat_year, years, y, hidden)
 
     def draw_pairs(self, s: Snapshot, co: pd.DataFrame, unit: str, wanted: list[str]) -> None:
         """The "found together" heat map of the co-occurrence table `co` (counted in `unit`), rows `wanted`."""
@@ -340,7 +331,7 @@ class Charts:
         shown_max = max([v for row in z for v in row if v is not None], default=0.0)
         with self.heat_pair.batch_update():
             t = self.heat_pair.data[0]
-            self._fill_heat(t, z, x, y, text, custom,
+            fill_heat(t, z, x, y, text, custom,
                             "<b>%{customdata[1]}</b> (%{customdata[0]})<br>with <b>%{customdata[3]}</b> (%{customdata[2]})"
                             "<br>together: %{text}<br>Jaccard %{customdata[4]} · lift %{customdata[5]}<extra></extra>")
             t.zmin = 0
@@ -353,7 +344,7 @@ class Charts:
             self.heat_pair.layout.annotations = notes
             self.heat_pair.layout.shapes = []
             self.heat_pair.layout.height = max(300, 190 + 32 * len(y))
-        self._draw_hidden(self.heat_pair, x, y, hidden)
+        draw_hidden(self.heat_pair, x, y, hidden)
         self.pair_cols = cols
 
     def draw_empty(self, s: Snapshot, note: str) -> None:

@@ -60,6 +60,7 @@ __all__ = [
     "show_table",
     "show_text",
     "bar_shares",
+    "bar_share_traces",
     "grouped_shares",
     "count_bars",
     "trend_lines",
@@ -115,6 +116,55 @@ def _hover_share(label: str, count: Any, den: Any, pct: Any, lo: Any, hi: Any, u
             f"<br>95% interval {interval_text(lo, hi)}")
 
 
+def bar_share_traces(
+    table: pd.DataFrame,
+    *,
+    unit: str = "reviews",
+    label: str | None = None,
+    colour: str = PALETTE[0],
+    label_width: int = 40,
+    with_codes: bool = False,
+    code_after: bool = False,
+    value_labels: str = "percent",
+) -> tuple[dict[str, Any], dict[str, Any], float]:
+    """The two traces of `bar_shares` as plain dicts (bars with whiskers; value labels beside them) and the
+    largest value drawn. For a figure already on screen (the explorer), which takes the traces only:
+    building a whole figure with its template for every redraw would cost more than the query.
+    """
+    rows = table.reset_index(drop=True)
+    names = [short_label(c, lab, 200) if with_codes else str(lab) for c, lab in zip(rows["code"], rows["label"], strict=False)]
+    if code_after:
+        y = [f"{wrap_label(str(lab), label_width, 2)} · {c}" for c, lab in zip(rows["code"], rows["label"], strict=True)]
+        names = [f"{lab} ({c})" for c, lab in zip(rows["code"], rows["label"], strict=True)]
+    else:
+        y = [wrap_label(n, label_width) for n in names]
+    pct = [_num(v) for v in rows["percent"]]
+    lo = [_num(v) for v in rows["ci_low"]] if "ci_low" in rows else [None] * len(rows)
+    hi = [_num(v) for v in rows["ci_high"]] if "ci_high" in rows else [None] * len(rows)
+    plus = [(h - p) if (h is not None and p is not None) else None for p, h in zip(pct, hi, strict=False)]
+    minus = [(p - lo_) if (lo_ is not None and p is not None) else None for p, lo_ in zip(pct, lo, strict=False)]
+    hover = [_hover_share(n, c, d, p, a, b, unit) for n, c, d, p, a, b in
+             zip(names, rows["count"], rows["denominator"], rows["percent"], rows.get("ci_low", rows["percent"]), rows.get("ci_high", rows["percent"]), strict=False)]
+    bars = dict(
+        x=[v if v is not None else 0 for v in pct], y=y, orientation="h", marker={"color": colour}, name=label or unit,
+        error_x={"type": "data", "symmetric": False, "array": plus, "arrayminus": minus, "color": "#3e4c59", "thickness": 1.2, "width": 4},
+        customdata=[[_plain(c), _plain(d)] for c, d in zip(rows["count"], rows["denominator"], strict=False)],
+        hovertext=hover, hoverinfo="text", meta={"counts": ["customdata[0]", "customdata[1]"]}, showlegend=False,
+    )
+    # Value labels sit just beyond the whisker, so they never collide with it.
+    label_x = [((h if h is not None else p) + 1.0) if p is not None else 0.5 for p, h in zip(pct, hi, strict=False)]
+    if value_labels == "count_of":
+        label_text = [f"{number(c)} of {number(d)}" if p is not None else ("c  hidden: small number" if str(c) == "c" else str(c))
+                      for p, c, d in zip(pct, rows["count"], rows["denominator"], strict=True)]
+    else:
+        label_text = [f"{p:.0f}%" if p is not None else ("c  hidden: small number" if str(c) == "c" else str(c))
+                      for p, c in zip(pct, rows["count"], strict=False)]
+    values = dict(x=label_x, y=y, mode="text", text=label_text, textposition="middle right", hoverinfo="skip",
+                  showlegend=False, textfont={"size": 12, "color": "#3e4c59"}, cliponaxis=False)
+    top = max([h for h in hi if h is not None] + [v for v in pct if v is not None] + [10])
+    return bars, values, float(top)
+
+
 def bar_shares(
     table: pd.DataFrame,
     *,
@@ -136,42 +186,14 @@ def bar_shares(
     code before the label (for the typology and the factors framework, whose codes readers use).
     code_after: "label · CODE" with the label wrapped onto two lines (the explorer reads the code back
     from a clicked bar's axis label). value_labels: "percent" ("54%") or "count_of" ("17 of 32")
-    beside each bar. The same builder draws the reports' bars and the explorer's.
+    beside each bar. The traces come from `bar_share_traces`, which the explorer draws with too.
     """
-    rows = table.reset_index(drop=True)
-    names = [short_label(c, lab, 200) if with_codes else str(lab) for c, lab in zip(rows["code"], rows["label"], strict=False)]
-    if code_after:
-        y = [f"{wrap_label(str(lab), label_width, 2)} · {c}" for c, lab in zip(rows["code"], rows["label"], strict=True)]
-        names = [f"{lab} ({c})" for c, lab in zip(rows["code"], rows["label"], strict=True)]
-    else:
-        y = [wrap_label(n, label_width) for n in names]
-    pct = [_num(v) for v in rows["percent"]]
-    lo = [_num(v) for v in rows["ci_low"]] if "ci_low" in rows else [None] * len(rows)
-    hi = [_num(v) for v in rows["ci_high"]] if "ci_high" in rows else [None] * len(rows)
-    plus = [(h - p) if (h is not None and p is not None) else None for p, h in zip(pct, hi, strict=False)]
-    minus = [(p - lo_) if (lo_ is not None and p is not None) else None for p, lo_ in zip(pct, lo, strict=False)]
-    hover = [_hover_share(n, c, d, p, a, b, unit) for n, c, d, p, a, b in
-             zip(names, rows["count"], rows["denominator"], rows["percent"], rows.get("ci_low", rows["percent"]), rows.get("ci_high", rows["percent"]), strict=False)]
-    fig = go.Figure(go.Bar(
-        x=[v if v is not None else 0 for v in pct], y=y, orientation="h", marker_color=colour, name=label or unit,
-        error_x={"type": "data", "symmetric": False, "array": plus, "arrayminus": minus, "color": "#3e4c59", "thickness": 1.2, "width": 4},
-        customdata=[[_plain(c), _plain(d)] for c, d in zip(rows["count"], rows["denominator"], strict=False)],
-        hovertext=hover, hoverinfo="text", meta={"counts": ["customdata[0]", "customdata[1]"]}, showlegend=False,
-    ))
-    # Value labels sit just beyond the whisker, so they never collide with it.
-    label_x = [((h if h is not None else p) + 1.0) if p is not None else 0.5 for p, h in zip(pct, hi, strict=False)]
-    if value_labels == "count_of":
-        label_text = [f"{number(c)} of {number(d)}" if p is not None else ("c  hidden: small number" if str(c) == "c" else str(c))
-                      for p, c, d in zip(pct, rows["count"], rows["denominator"], strict=True)]
-    else:
-        label_text = [f"{p:.0f}%" if p is not None else ("c  hidden: small number" if str(c) == "c" else str(c))
-                      for p, c in zip(pct, rows["count"], strict=False)]
-    fig.add_trace(go.Scatter(x=label_x, y=y, mode="text", text=label_text, textposition="middle right", hoverinfo="skip",
-                             showlegend=False, textfont={"size": 12, "color": "#3e4c59"}, cliponaxis=False))
-    top = max([h for h in hi if h is not None] + [v for v in pct if v is not None] + [10])
+    bars, values, top = bar_share_traces(table, unit=unit, label=label, colour=colour, label_width=label_width,
+                                         with_codes=with_codes, code_after=code_after, value_labels=value_labels)
+    fig = go.Figure([go.Bar(bars), go.Scatter(values)])
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(range=[0, min(100, top * 1.12 + 8)], ticksuffix="%")
-    return _layout(fig, title=title, subtitle=subtitle, height=110 + 34 * len(rows),
+    return _layout(fig, title=title, subtitle=subtitle, height=110 + 34 * len(table),
                    x_title=x_title or f"Percentage of {unit}: bar, with its 95% interval as a line")
 
 
