@@ -5,8 +5,9 @@ one CSV per table in tidy form (`time_period`, `time_identifier`, `geographic_le
 `country_name`, `region_code`, `region_name`, then filters, then indicators) with a `.meta.csv` beside
 it describing every filter and indicator (`col_name`, `col_type`, `label`, `indicator_grouping`,
 `indicator_unit`, `indicator_dp`, `filter_hint`, `filter_grouping_column`). Every figure comes from the
-public tabulation API (`tabulate.frequency(..., disclosure="public")`), so it has passed the same
-disclosure control as any other public output; GSS symbols follow the standard: `c` suppressed,
+public tabulation API (`tabulate.frequency(..., disclosure="public")`) inside the database snapshot's
+release (`analysis.publish.public_release`), so it is protected jointly with every public output of
+the same snapshot, as any other public output is; GSS symbols follow the standard: `c` suppressed,
 `z` not applicable, `x` not available, `low` a non-zero figure that rounds to 0.
 
 `write_tables(db, out)` writes every table of the database as Parquet: restricted material (it holds
@@ -139,27 +140,30 @@ def write_release(db: str | Path | None, out: str | os.PathLike[str], *, where: 
     folder = Path(out)
     files: dict[Path, Any] = {}
     facts: dict[str, Any] = {"release": "Explore Education Statistics tidy data standard", "tables": {}}
-    for spec in tables:
-        try:
-            table = tab.frequency(spec.frame, level=spec.level, by=("year", "nation", "region"), unit=spec.unit,  # type: ignore[arg-type]
-                                  where=dict(where or {}), totals=True, db=db, disclosure="public", profile=profile)
-        except WorkbenchError:
-            raise
-        except Exception as e:  # a failure inside disclosure control: nothing may be published
-            raise ExportError(f"{spec.name}: disclosure control could not protect the table ({type(e).__name__}: {e}); "
-                              "nothing was written") from e
-        if table.attrs.get("disclosure") != "public":
-            raise ExportError(f"{spec.name}: the tabulation did not come back public; nothing written")
-        data = ees_rows(table, spec)
-        data_text, meta_text = _csv(data), _csv(_meta(spec))
-        files[folder / f"{spec.name}.csv"] = data_text
-        files[folder / f"{spec.name}.meta.csv"] = meta_text
-        about = about_facts(table, db=db, command=command)
-        facts["tables"][spec.name] = {"rows": len(data), "unit": about["unit"], "disclosure": about["disclosure"],
-                                      "disclosure_note": about["disclosure_note"], "profile": about["profile"],
-                                      "filters": about["filters"]}
-        for key in ("snapshot", "versions", "command", "taxonomy_version", "written_at"):
-            facts[key] = about[key]
+    from lt_workbench.analysis.publish import public_release
+
+    with public_release(db, name="export release"):  # joint with everything this snapshot's release published
+        for spec in tables:
+            try:
+                table = tab.frequency(spec.frame, level=spec.level, by=("year", "nation", "region"), unit=spec.unit,  # type: ignore[arg-type]
+                                      where=dict(where or {}), totals=True, db=db, disclosure="public", profile=profile)
+            except WorkbenchError:
+                raise
+            except Exception as e:  # a failure inside disclosure control: nothing may be published
+                raise ExportError(f"{spec.name}: disclosure control could not protect the table ({type(e).__name__}: {e}); "
+                                  "nothing was written") from e
+            if table.attrs.get("disclosure") != "public":
+                raise ExportError(f"{spec.name}: the tabulation did not come back public; nothing written")
+            data = ees_rows(table, spec)
+            data_text, meta_text = _csv(data), _csv(_meta(spec))
+            files[folder / f"{spec.name}.csv"] = data_text
+            files[folder / f"{spec.name}.meta.csv"] = meta_text
+            about = about_facts(table, db=db, command=command)
+            facts["tables"][spec.name] = {"rows": len(data), "unit": about["unit"], "disclosure": about["disclosure"],
+                                          "disclosure_note": about["disclosure_note"], "profile": about["profile"],
+                                          "filters": about["filters"]}
+            for key in ("snapshot", "versions", "command", "taxonomy_version", "written_at"):
+                facts[key] = about[key]
 
     def writer(text: str) -> Any:
         def write(tmp: Path) -> None:
