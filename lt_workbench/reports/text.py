@@ -170,8 +170,9 @@ def works_well(constructive: pd.DataFrame, table: str, section: str) -> Finding 
     top = top_shares(constructive, 2)
     if not top:
         return None
-    text = "What works well: " + _names(top, "reviews") + (" of reviews found " + ("it" if len(top) == 1 else "these")
-                                                          + " as constructive, supporting good practice.")
+    which = "the pattern most often found as constructive, supporting good practice, was " if len(top) == 1 else \
+        "the patterns most often found as constructive, supporting good practice, were "
+    text = "What works well: " + which + _names(top, "reviews") + "."
     return Finding(text, table, section, tuple((str(r["code"]), pct(r["percent"])) for r in top))
 
 
