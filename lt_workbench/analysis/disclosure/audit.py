@@ -24,7 +24,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Interval", "CellAudit", "lp_intervals", "audit_block", "new_highs"]
+__all__ = ["Interval", "CellAudit", "lp_intervals", "audit_block", "new_highs", "FULL_AUDIT_TARGETS"]
+
+# Blocks with more hidden cells than this get the fast audit: the same pass/fail, fewer LPs (see audit_block).
+FULL_AUDIT_TARGETS = 40
 
 _BANNER_LOCK = threading.Lock()
 _banner_done = False
@@ -54,6 +57,10 @@ def new_highs() -> Any:
                 os.close(devnull)
             _banner_done = True
     h.setOptionValue("output_flag", False)
+    # The audit re-solves one model with a new objective many times: presolve would rebuild the problem and
+    # drop the warm basis each time; primal simplex from the last basis takes a few pivots.
+    h.setOptionValue("presolve", "off")
+    h.setOptionValue("solver", "simplex")
     return h
 
 
@@ -86,6 +93,7 @@ class CellAudit:
     zero: Interval
     one: Interval
     problem: str | None
+    exact: bool = True  # False: x ≥ 0 interval and x ≥ 1 lower end not solved (large block; see audit_block)
 
 
 def lp_intervals(
@@ -94,8 +102,13 @@ def lp_intervals(
     lower: np.ndarray,
     upper: np.ndarray,
     targets: Sequence[int],
+    senses: Sequence[tuple[float, ...]] | None = None,
 ) -> list[Interval]:
-    """min and max of each target variable subject to rows (each = 0) and bounds, by HiGHS with warm starts."""
+    """min and max of each target variable subject to rows (each = 0) and bounds, by HiGHS with warm starts.
+
+    senses: per target, which ends to solve ((1.0, -1.0) = min and max, the default; (-1.0,) = max only,
+    the min then reported as the variable's lower bound).
+    """
     import highspy
 
     inf = highspy.kHighsInf
@@ -131,7 +144,10 @@ def lp_intervals(
         if prev is not None:
             h.changeColCost(prev, 0.0)
         ends: list[float] = []
-        for sign in (1.0, -1.0):
+        want = senses[len(out)] if senses is not None else (1.0, -1.0)
+        if 1.0 not in want:
+            ends.append(float(lower[t]))
+        for sign in want:
             h.changeColCost(t, sign)
             h.run()
             status = h.getModelStatus()
@@ -180,10 +196,26 @@ def audit_block(
             lower[j], upper[j] = shown_lo[c], shown_hi[c]
     if not targets:
         return []
-    one = lp_intervals(n, rows, lower, upper, targets)
+    full = len(targets) <= FULL_AUDIT_TARGETS
+    if full:
+        one = lp_intervals(n, rows, lower, upper, targets)
+    else:
+        # Knowing x ≥ 1 the lower end is at least 1, so a cell is confined iff its max ≤ threshold - 1, and
+        # (the true value being feasible) pinned only if its max equals its true value: solve the max first,
+        # the min only where that is so.
+        one = lp_intervals(n, rows, lower, upper, targets, senses=[(-1.0,)] * len(targets))
+        again = [j for j, iv in zip(targets, one, strict=True) if iv.hi <= int(values[cells[j]])]
+        if again:
+            exact = dict(zip(again, lp_intervals(n, rows, lower, upper, again), strict=True))
+            one = [exact.get(j, iv) for j, iv in zip(targets, one, strict=True)]
     for j in targets:
         lower[j] = 0.0
-    zero = lp_intervals(n, rows, lower, upper, targets)
+    if full:
+        zero = lp_intervals(n, rows, lower, upper, targets)
+    else:
+        # x ≥ 0 allows more than x ≥ 1, so its interval contains the x ≥ 1 one: a pass under x ≥ 1 is a pass
+        # under x ≥ 0. Large blocks report that containment instead of solving again.
+        zero = list(one)
     out = []
     for j, i1, i0 in zip(targets, one, zero, strict=True):
         c = cells[j]
@@ -196,5 +228,5 @@ def audit_block(
                 problem = f"confined to {iv} (knowing {name}), inside 1–{threshold - 1}"
             if problem:
                 break
-        out.append(CellAudit(c, v, i0, i1, problem))
+        out.append(CellAudit(c, v, i0, i1, problem, full))
     return out

@@ -359,6 +359,7 @@ def _render(p: _Prepared, ccell: np.ndarray, dcell: np.ndarray, problem: Problem
     hidden_count = np.zeros(n, dtype=bool)
     tot_base = prof.total_rounding if prof.total_rounding is not None else prof.rounding
     repeated = False
+    wilson_rows: list[tuple[int, int, int]] = []
     lp_rows: list[dict[str, Any]] = []
     audits = {a.cell: a for a in sol.audits}
     for r in range(n):
@@ -373,7 +374,8 @@ def _render(p: _Prepared, ccell: np.ndarray, dcell: np.ndarray, problem: Problem
                 log(row_keys, col, value, SUPPRESSED, rule, reason)
                 a = audits.get(cell)
                 lp_rows.append({**row_keys, "column": col, "true": value,
-                                "interval_x0": str(a.zero) if a else "[0, ∞]", "interval_x1": str(a.one) if a else "[1, ∞]",
+                                "interval_x0": ("[0, ∞]" if a is None else str(a.zero) if a.exact else f"contains {a.one}"),
+                                "interval_x1": ("[1, ∞]" if a is None else str(a.one) if a.exact else f"[≥1, {a.one.hi:g}]"),
                                 "result": "pass" if a is None or a.problem is None else a.problem})
             else:
                 out[col] = shown[cell]
@@ -397,8 +399,8 @@ def _render(p: _Prepared, ccell: np.ndarray, dcell: np.ndarray, problem: Problem
             else:
                 out["percent"] = _fmt(100.0 * sc / sd, decimals)
                 if changed:
-                    wl, wh = stats.wilson_interval([sc], [sd])
-                    out["ci_low"], out["ci_high"] = _fmt(100.0 * wl[0], decimals), _fmt(100.0 * wh[0], decimals)
+                    wilson_rows.append((r, sc, sd))
+                    out["ci_low"] = out["ci_high"] = None  # filled below, all rows in one call
                 else:
                     for col in ("ci_low", "ci_high"):
                         out[col] = _fmt(orig[col][r], decimals) if has[col] and pd.notna(orig[col][r]) else NOT_AVAILABLE
@@ -408,6 +410,10 @@ def _render(p: _Prepared, ccell: np.ndarray, dcell: np.ndarray, problem: Problem
                         log(row_keys, col, orig[col][r], out[col], "rounding", "recomputed from the rounded count and denominator")
         for col in cols_out:
             cols_out[col].append(out.get(col))
+    if wilson_rows:
+        wl, wh = stats.wilson_interval([w[1] for w in wilson_rows], [w[2] for w in wilson_rows])
+        for (r, _, _), lo_, hi_ in zip(wilson_rows, wl, wh, strict=True):
+            cols_out["ci_low"][r], cols_out["ci_high"][r] = _fmt(100.0 * lo_, decimals), _fmt(100.0 * hi_, decimals)
     table = work.copy()
     for col in ("count", "denominator", *_DERIVED):
         if col in table.columns:

@@ -8,10 +8,12 @@ rising to the threshold: Σ_{j part ≠ p} min(v_j, d) y_j + d·y_total ≥ d wi
 Objective: fewest hidden cells, then the smallest hidden total (weight 1 + v / (1 + block total)).
 
 These per-line constraints are necessary, not sufficient: combining lines can still pin or confine
-a cell. So each solution is audited by LP (audit.py); while the audit finds a failing cell, the
-solution is kept and a cut asks for one more hidden cell among the lines through the failing cell
-(or, failing that, the lines touching its block), and the MIP is solved again. The hidden set only
-grows, so this ends; a block where nothing more can be hidden is refused.
+a cell. So each solution is audited by LP (audit.py). While the audit finds a failing cell, first
+(up to EXACT_ROUNDS times, in blocks of at most EXACT_MAX_CELLS cells) a valid cut is added — a safe pattern that hides the failing cell hides a
+cell outside the failing pattern — and the MIP is solved again: if the audit passes within these
+rounds the pattern is optimal for the weights. After that, the solution is kept and a cut asks for
+one more hidden cell among the lines through the failing cell (or the lines touching its block): the
+hidden set only grows, so this ends; a block where nothing more can be hidden is refused.
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ from lt_workbench.analysis.disclosure.audit import CellAudit, audit_block
 from lt_workbench.analysis.disclosure.problem import Problem
 from lt_workbench.exceptions import DisclosureError
 
-__all__ = ["Solution", "solve", "MAX_ROUNDS"]
+__all__ = ["Solution", "solve", "MAX_ROUNDS", "EXACT_ROUNDS", "EXACT_MAX_CELLS"]
 
-MAX_ROUNDS = 60
+MAX_ROUNDS = 120
+EXACT_ROUNDS = 10  # rounds with valid cuts (optimal if the audit passes within them), then monotone repair
+EXACT_MAX_CELLS = 150  # larger blocks go straight to the monotone repair (each round re-audits the whole block)
 
 
 @dataclass
@@ -43,7 +47,7 @@ class Solution:
 
 
 def _mip(cells: list[int], lines: list[tuple[int, tuple[int, ...]]], values: Sequence[int], lb: np.ndarray,
-         ub: np.ndarray, primary: set[int], threshold: int, cuts: list[list[int]]) -> set[int] | None:
+         ub: np.ndarray, primary: set[int], threshold: int, cuts: list[tuple[list[int], int | None]]) -> set[int] | None:
     col = {c: j for j, c in enumerate(cells)}
     n = len(cells)
     ri: list[int] = []
@@ -76,12 +80,16 @@ def _mip(cells: list[int], lines: list[tuple[int, tuple[int, ...]]], values: Seq
             vals.append(float(d))
             lo.append(float(d))
             r += 1
-    for cut in cuts:
-        for c in cut:
+    for plus, minus in cuts:  # Σ plus ≥ 1, or Σ plus − y_minus ≥ 0
+        for c in plus:
             ri.append(r)
             ci.append(col[c])
             vals.append(1.0)
-        lo.append(1.0)
+        if minus is not None:
+            ri.append(r)
+            ci.append(col[minus])
+            vals.append(-1.0)
+        lo.append(0.0 if minus is not None else 1.0)
         r += 1
     total = float(sum(int(values[c]) for c in cells)) + 1.0
     cost = np.array([1.0 + int(values[c]) / total for c in cells])
@@ -129,7 +137,8 @@ def solve(problem: Problem, threshold: int, shown_lo: Sequence[int], shown_hi: S
                 lb[col[c]] = 1.0
             elif values[c] == 0 or (fx is not None and not fx.hidden):
                 ub[col[c]] = 0.0
-        cuts: list[list[int]] = []
+        cuts: list[tuple[list[int], int | None]] = []
+        exact_left = EXACT_ROUNDS if len(cells) <= EXACT_MAX_CELLS else 0
         lines_of: dict[int, list[int]] = {}
         for k, (tot, parts) in enumerate(lines):
             for c in (tot, *parts):
@@ -149,6 +158,16 @@ def solve(problem: Problem, threshold: int, shown_lo: Sequence[int], shown_hi: S
             sol.rounds += 1
             if not failing:
                 break
+            if exact_left > 0:
+                # Valid cuts (combinatorial Benders): a pattern hiding a subset of this one that still hides the
+                # failing cell fails too (every figure it shows only adds knowledge), so any safe pattern that hides
+                # it hides some cell outside this pattern. With these cuts the MIP's answer, once the audit passes,
+                # is the optimum; after EXACT_ROUNDS the monotone repair below takes over.
+                exact_left -= 1
+                outside = [c for c in cells if c not in hidden and ub[col[c]] > 0]
+                for a in failing:
+                    cuts.append((outside, None if lb[col[a.cell]] >= 1 else a.cell))
+                continue
             for c in hidden:
                 lb[col[c]] = 1.0
             for a in failing[:8]:
@@ -164,7 +183,7 @@ def solve(problem: Problem, threshold: int, shown_lo: Sequence[int], shown_hi: S
                         + (f" consistently with earlier output {', '.join(repr(e) for e in earlier)}" if earlier else "")
                         + "; publish it in a new release or with fewer linked tables"
                     )
-                cuts.append(sorted(cand))
+                cuts.append((sorted(cand), None))
         else:
             raise DisclosureError(f"secondary suppression did not settle in {MAX_ROUNDS} rounds for {problem.describe(forced[0])}")
         for c in sorted(hidden - set(sol.reason)):

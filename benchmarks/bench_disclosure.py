@@ -1,0 +1,245 @@
+"""Disclosure control at scale, and how much it hides (issue 12).
+
+1. Speed and memory: a patterns (3 levels) x region/nation x year table with margins, about 20,000
+   cells (counts and denominators), protected and audited by `protect()` (public, dfe) in a fresh
+   process each run (peak RSS from getrusage). Same-run baseline: the previous engine (greedy +
+   null-space check, from git history) on the same table, time-boxed.
+2. Information loss on the sample's standard public tables: hidden cells beyond the primary ones
+   and their total count, against the optimum (the same MIP with valid cuts run until the audit
+   passes) and beside the previous engine. pytauargus is not used (optional cross-check; not installed).
+
+    .venv/bin/python benchmarks/bench_disclosure.py [--db data/workbench.duckdb] [--no-write] [--cells 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import machine, write_section  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+OLD_COMMIT = "c7ec098"  # lt_workbench/analysis/disclosure.py before it became a package
+
+
+def synthetic_grid(n_cells: int, seed: int = 1) -> pd.DataFrame:
+    """Leaf counts (pattern code x region x year) and every margin: region -> nation -> All, year -> All.
+
+    Three levels of pattern codes (multi-valued: codes do not add up); geography as in the sample
+    (9 English regions + Wales, Scotland, Northern Ireland as their own nations); counts from a
+    negative binomial with mean ~9, so about a third of the leaf cells are 1-5.
+    """
+    rng = np.random.default_rng(seed)
+    regions = {f"E{i}": "england" for i in range(9)} | {"wales": "wales", "scotland": "scotland", "ni": "northern_ireland"}
+    years = [str(2010 + i) for i in range(15)]
+    geo_rows = len(regions) + 4 + 1  # regions, nation totals, all
+    n_codes = max(1, round(n_cells / (geo_rows * (len(years) + 1) * 1.1)))
+    codes = [f"P{i // 25 + 1}.{(i // 5) % 5 + 1}.{i % 5 + 1}" for i in range(n_codes)]
+    leaf = pd.DataFrame([(c, r, regions[r], y) for c in codes for r in regions for y in years],
+                        columns=["code", "region", "nation", "year"])
+    leaf["count"] = rng.negative_binomial(2, 2 / (2 + 9), size=len(leaf))
+    dens = pd.DataFrame([(r, regions[r], y) for r in regions for y in years], columns=["region", "nation", "year"])
+    dens["denominator"] = rng.integers(40, 120, size=len(dens))
+    leaf = leaf.merge(dens, on=["region", "nation", "year"])
+    parts = [leaf]
+    for geo in ("region", "nation"):  # region -> its nation's row (region All) -> all (nation All too)
+        for by_year in (True, False):
+            keys = ["code"] + (["nation"] if geo == "region" else []) + (["year"] if by_year else [])
+            g = leaf.groupby(keys, as_index=False)[["count", "denominator"]].sum()
+            g["region"] = "All"
+            if geo == "nation":
+                g["nation"] = "All"
+            if not by_year:
+                g["year"] = "All"
+            parts.append(g)
+    g = leaf.groupby(["code", "region", "nation"], as_index=False)[["count", "denominator"]].sum()
+    g["year"] = "All"
+    parts.append(g)
+    out = pd.concat(parts, ignore_index=True)
+    # denominators of code-independent margins: the leaf dens summed (the same for every code)
+    out["label"] = out["code"]
+    return out[["code", "label", "region", "nation", "year", "count", "denominator"]].drop_duplicates(
+        subset=["code", "region", "nation", "year"]).reset_index(drop=True)
+
+
+def _child(args: list[str]) -> dict[str, Any]:
+    """Run one protection in a fresh interpreter; returns its timing, memory and result counts."""
+    try:
+        out = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True, timeout=600)
+    except subprocess.TimeoutExpired:
+        return {"error": "over 600 s (time-boxed)"}
+    if out.returncode != 0:
+        return {"error": (out.stderr or out.stdout).strip().splitlines()[-1][:200]}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _load_old() -> Any:
+    """The previous engine, from git history, as a module (None when git or the commit is unavailable)."""
+    try:
+        src = subprocess.run(["git", "-C", str(ROOT), "show", f"{OLD_COMMIT}:lt_workbench/analysis/disclosure.py"],
+                             capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    path = Path(tempfile.mkdtemp()) / "old_disclosure.py"
+    path.write_text(src, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("old_disclosure", path)
+    mod = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    sys.modules["old_disclosure"] = mod
+    spec.loader.exec_module(mod)  # type: ignore[union-attr]
+    return mod
+
+
+def child_main(engine: str, table_path: str, lines: str, partition: bool) -> None:
+    df = pd.read_pickle(table_path)
+    if engine == "new":
+        from lt_workbench.analysis.disclosure import protect
+    else:
+        protect = _load_old().protect
+    t0 = time.perf_counter()
+    c0 = time.process_time()
+    p = protect(df, lines=json.loads(lines), partition=partition, profile="dfe", dims=[c for c in df.columns if c not in (
+        "code", "label", "count", "denominator", "percent", "ci_low", "ci_high")])
+    dt = time.perf_counter() - t0
+    cpu = time.process_time() - c0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    a = p.audit
+    hidden = a[a["column"].isin(["count", "denominator"]) & a["rule"].isin(["primary", "secondary", "release"])]
+    sec = hidden[hidden["rule"] == "secondary"]
+    print(json.dumps({"seconds": dt, "cpu": cpu, "rss_mb": rss, "cells": int(len(df)), "hidden": int(len(hidden)),
+                      "secondary_rows": int(len(sec)), "secondary_total": int(pd.to_numeric(sec["original"]).sum()) if len(sec) else 0,
+                      "audit": getattr(p, "facts", {}).get("audit", "(no LP audit)")}))
+
+
+def information_loss(tables: dict[str, tuple[pd.DataFrame, list[list[str]], bool]]) -> list[dict[str, Any]]:
+    """Secondary cells and their total: ours (as shipped), the optimum (valid cuts to convergence), the old engine."""
+    from lt_workbench.analysis.disclosure import protect
+    from lt_workbench.analysis.disclosure import secondary as sec_mod
+
+    old = _load_old()
+    out = []
+    for name, (df, lines, partition) in tables.items():
+        dims = [c for c in df.columns if c not in ("code", "label", "count", "denominator", "percent", "ci_low", "ci_high")]
+        row: dict[str, Any] = {"table": name, "cells": len(df)}
+
+        def loss(p: Any) -> tuple[int, int]:
+            cells: dict[Any, int] = {}
+            for r in p.audit.itertuples():
+                if r.rule == "secondary" and r.column in ("count", "denominator"):
+                    key = (r.column, r.original) + tuple(getattr(r, d) for d in dims) + ((r.code,) if r.column == "count" else ())
+                    cells[key] = int(r.original)
+            return len(cells), sum(cells.values())
+
+        row["ours"] = loss(protect(df, lines=lines, partition=partition, dims=dims))
+        saved = sec_mod.MAX_ROUNDS, sec_mod.EXACT_ROUNDS
+        saved_cells = sec_mod.EXACT_MAX_CELLS
+        sec_mod.MAX_ROUNDS = sec_mod.EXACT_ROUNDS = sec_mod.EXACT_MAX_CELLS = 5000  # valid cuts only, to convergence
+        try:
+            t0 = time.perf_counter()
+            row["optimum"] = loss(protect(df, lines=lines, partition=partition, dims=dims))
+            row["optimum_s"] = time.perf_counter() - t0
+        finally:
+            sec_mod.MAX_ROUNDS, sec_mod.EXACT_ROUNDS = saved
+            sec_mod.EXACT_MAX_CELLS = saved_cells
+        row["old"] = loss(old.protect(df, lines=lines, partition=partition, dims=dims)) if old else None
+        out.append(row)
+    return out
+
+
+def standard_tables(db: Path) -> dict[str, tuple[pd.DataFrame, list[list[str]], bool]]:
+    """The public tables of the sample's cross-review summary report, restricted (true counts) with their lines."""
+    from lt_workbench import tabulate as tab
+
+    specs = {
+        "patterns level 2": dict(frame="patterns", level=2),
+        "patterns leaf x region": dict(frame="patterns", level=3, by=("region",), totals=True),
+        "patterns level 1 x year": dict(frame="patterns", level=1, by=("year",), totals=True),
+        "age band x region (children)": dict(frame="age-band", unit="child", by=("region",), totals=True),
+        "harm types x region (children)": dict(frame="harm-types", unit="child", by=("region",), totals=True),
+        "factors level 2 x nation": dict(frame="factors", level=2, by=("nation",), totals=True),
+    }
+    out = {}
+    for name, kw in specs.items():
+        t = tab.frequency(db=db, disclosure="restricted", **kw)  # type: ignore[arg-type]
+        out[name] = (t.drop(columns=["suppressed"], errors="ignore"), [list(x) for x in t.attrs.get("lines") or []], bool(t.attrs.get("partition")))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--db", default=str(ROOT / "data" / "workbench.duckdb"))
+    ap.add_argument("--cells", type=int, default=20000)
+    ap.add_argument("--small", type=int, default=5000, help="size of the table both engines protect (same-run ratio)")
+    ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--skip-old", action="store_true", help="do not time the previous engine")
+    a = ap.parse_args()
+    load = os.getloadavg()
+    work = Path(tempfile.mkdtemp())
+    lines = json.dumps([["region", "nation"], ["year"]])
+    runs = []  # (label, grid, engine)
+    for n_cells, engines in ((a.cells, ["new"]), (a.small, ["new"] if a.skip_old else ["new", "old"])):
+        grid = synthetic_grid(n_cells)
+        path = work / f"grid{n_cells}.pkl"
+        grid.to_pickle(path)
+        n_den = grid.groupby(["region", "nation", "year"]).ngroups
+        for eng in engines:
+            runs.append((f"{len(grid):,} count + {n_den} denominator cells", eng, _child([eng, str(path), lines, "0"])))
+            print(runs[-1], flush=True)
+    loss = information_loss(standard_tables(Path(a.db)))
+    load_after = os.getloadavg()
+    lines_out = [
+        f"Machine: {machine()}; highspy, scipy {__import__('scipy').__version__}.",
+        f"Load average before/after: {load[0]:.1f} / {load_after[0]:.1f} (2 cores shared with other work: wall times are "
+        "upper bounds; CPU seconds of the process are given beside them).",
+        "",
+        "### Protect + LP audit of a patterns (3 levels) x region/nation x year table with margins (dfe)",
+        "",
+        "| table | engine | wall s | peak RSS (MB) | hidden cells | secondary (rows) | audit |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
+    names = {"new": "MIP per block + LP audit (this package)", "old": f"previous greedy + null space ({OLD_COMMIT})"}
+    for label, eng, r in runs:
+        if "error" in r:
+            lines_out.append(f"| {label} | {names[eng]} | — | — | — | — | {r['error']} |")
+        else:
+            lines_out.append(f"| {label} | {names[eng]} | {r['seconds']:.1f} (CPU {r['cpu']:.1f}) | {r['rss_mb']:.0f} | "
+                             f"{r['hidden']} | {r['secondary_rows']} | {r['audit'][:70]} |")
+    lines_out += [
+        "",
+        "### Information loss on the sample's standard tables (secondary suppressions: cells / their total count)",
+        "",
+        "Optimum = the same MIP with valid cuts only (a safe pattern hiding a failing cell hides a cell outside the "
+        "failing pattern) run until the audit passes: the fewest, then smallest, secondary suppressions that pass the "
+        "audit. The previous engine's patterns were not audited (it had no interval audit).",
+        "",
+        "| table | cells | ours | optimum | ours / optimum (cells, total) | previous engine |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in loss:
+        (oc, ot), (bc, bt) = r["ours"], r["optimum"]
+        ratio = f"{(oc / bc) if bc else (1.0 if oc == 0 else float('inf')):.2f}, {(ot / bt) if bt else (1.0 if ot == 0 else float('inf')):.2f}"
+        prev = f"{r['old'][0]} / {r['old'][1]}" if r["old"] else "—"
+        lines_out.append(f"| {r['table']} | {r['cells']} | {oc} / {ot} | {bc} / {bt} | {ratio} | {prev} |")
+    body = "\n".join(lines_out)
+    print(body)
+    if not a.no_write:
+        write_section("Disclosure", body)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child_main(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5] == "1")
+    else:
+        main()
