@@ -21,6 +21,7 @@ from lt_workbench.config import DEFAULT_DB, DEFAULT_TAXONOMY_VERSION
 from lt_workbench.explorer import panels
 from lt_workbench.explorer.evidence import EvidenceSection, code_from_axis
 from lt_workbench.explorer.filters import FilterPanel, PatternPicker
+from lt_workbench.explorer.freshness import Freshness
 from lt_workbench.explorer.scheduler import Scheduler, running_loop
 from lt_workbench.explorer.table import TableSection
 from lt_workbench.explorer.views import Charts, EvidenceTarget, Snapshot, hidden_share
@@ -87,6 +88,7 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         self.csv_button, self.xlsx_button = self.table.csv_button, self.table.xlsx_button
         self.evidence = EvidenceSection(self)
         self.evidence_html = self.evidence.html
+        self.fresh = Freshness(self)
 
         self.filters.on_change(lambda: self._sched.dispatch(self._on_filters))
         self.top.observe(lambda _c: self._sched.dispatch(self._sched.schedule), names="value")
@@ -113,7 +115,7 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         intro = widgets.HTML(panels.STYLE + "<h3>Which patterns recur, where and when</h3><div class='ltw-note'>Set the "
                              "filters; click a bar or a heat-map cell to read what reviewers wrote behind that number "
                              "(restricted mode).</div>")
-        return [intro, self.filters, pins, self.status, main, *self.table.widgets()]
+        return [intro, self.filters, pins, self.fresh.box, self.status, main, *self.table.widgets()]
 
     # ---- lifecycle and scheduling (see scheduler.py)
     def close(self) -> None:
@@ -131,9 +133,7 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
                 pass
         super().close()
 
-    @property
-    def _lock(self) -> Any:
-        return self._sched.lock
+    _lock = property(lambda self: self._sched.lock, doc="The lock around every use of the connection (see scheduler.py).")
 
     @property
     def _handle(self) -> asyncio.TimerHandle | None:
@@ -173,6 +173,7 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
                                   description=f.describe(), pinned=tuple(self.picker.value), top=int(self.top.value))
         self.refresh_count += 1
         self.last_error = None
+        self.fresh.check()
         self.evidence.clear()
         self.table.set_views(evidence=False)
         freq = tab.frequency(s.frame, level=s.level, unit=cast(Any, s.unit), where=s.where, **self._kw(s))

@@ -662,3 +662,28 @@ def test_public_year_heat_map_uses_periods_when_single_years_would_be_mostly_hid
         assert all(isinstance(x, int) for x in ex.heat_year.data[0].x)
     finally:
         ex.close()
+
+
+def test_an_open_explorer_says_when_new_data_is_loaded_and_reloads_on_request(tmp_path: Path) -> None:
+    """#13: a load publishes a new snapshot while the explorer is open; the explorer keeps its numbers, says
+    "new data loaded — refresh" with the new snapshot's id, and on request reopens and recomputes."""
+    from lt_workbench.model.snapshot import current_snapshot
+
+    files = sorted(SAMPLE.glob("*.json"))
+    db = tmp_path / "team.duckdb"
+    assert load(files[:40], db, progress=False).exit_code == 0
+    ex = Explorer(db, disclosure="restricted", debounce=0)
+    try:
+        assert ex.in_scope == 40 and ex.fresh.note.value == "" and ex.fresh.button.layout.display == "none"
+        assert load(files[40:90], db, progress=False).exit_code == 0  # the explorer's connection stays open
+        ex.filters.region.value = "london"  # any refresh checks
+        info = current_snapshot(db)
+        assert info is not None and ex.fresh.newer == info.snapshot_id
+        assert "New data loaded — refresh" in ex.fresh.note.value and info.snapshot_id in ex.fresh.note.value
+        assert ex.fresh.button.layout.display == ""
+        ex.filters.region.value = ""
+        assert ex.in_scope == 40  # still the snapshot it opened
+        ex.fresh.button.click()
+        assert ex.in_scope == 90 and ex.fresh.note.value == "" and ex.fresh.newer is None
+    finally:
+        ex.close()
