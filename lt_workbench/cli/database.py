@@ -16,7 +16,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from lt_workbench.cli.main import DbOption, app, err
-from lt_workbench.exceptions import WorkbenchError
+from lt_workbench.exceptions import LoadInterrupted, WorkbenchError
 
 __all__ = ["parse_duration", "validate", "load", "info", "rebuild", "check", "upgrade"]
 
@@ -58,11 +58,14 @@ def _sigterm_like_ctrl_c() -> None:
 
 
 def _report(result: object) -> None:
+    """Say what a finished load did; an interrupt now is held back, so the report of a published snapshot is never lost."""
     from lt_workbench.model.load import LoadResult
+    from lt_workbench.model.publish import held_signals
 
     assert isinstance(result, LoadResult)
-    _print_problems(result.rejected)
-    typer.echo(result.summary())
+    with held_signals():
+        _print_problems(result.rejected)
+        typer.echo(result.summary())
     raise typer.Exit(result.exit_code)
 
 
@@ -87,7 +90,11 @@ def load(paths: PathsArgument, db: DbOption = None, wait: WaitOption = "5m", max
 
     seconds = parse_duration(wait)
     _sigterm_like_ctrl_c()
-    _report(run_load(paths, db, wait=seconds, max_mb=max_document_mb, say=err))
+    try:
+        result = run_load(paths, db, wait=seconds, max_mb=max_document_mb, say=err)
+    except KeyboardInterrupt:  # between the handler and the load's own: nothing had begun
+        raise LoadInterrupted("the load was interrupted before it began: the database is unchanged") from None
+    _report(result)
 
 
 @app.command()
@@ -119,7 +126,11 @@ def rebuild(
         raise typer.BadParameter(f"no record of the files {path} was loaded from: name them with --from PATH", param_hint="--from")
     seconds = parse_duration(wait)
     _sigterm_like_ctrl_c()
-    _report(run_load(inputs, db, wait=seconds, fresh=True, max_mb=max_document_mb, say=err))
+    try:
+        result = run_load(inputs, db, wait=seconds, fresh=True, max_mb=max_document_mb, say=err)
+    except KeyboardInterrupt:
+        raise LoadInterrupted("the rebuild was interrupted before it began: the database is unchanged") from None
+    _report(result)
 
 
 @app.command()

@@ -86,6 +86,9 @@ class _Group(TyperGroup):
         except WorkbenchError as e:
             err(f"lt-workbench: error: {cli_message(str(e))}")
             ctx.exit(2)
+        except KeyboardInterrupt:  # database writers say what the database holds themselves (LoadInterrupted)
+            err("lt-workbench: interrupted")
+            ctx.exit(130)
         except Exception as e:  # a database error met while reading (a damaged file): the cause, not a traceback
             if not type(e).__module__.startswith(("duckdb", "_duckdb")):
                 raise

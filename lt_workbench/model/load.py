@@ -324,13 +324,13 @@ def load(
     writing; default: standard error); `_before_commit` is a test hook to simulate an interruption at the last moment.
     """
     inputs = list(inputs)
-    found = collect_inputs(inputs)
-    paths = found.files
     path = Path(db) if db is not None else DEFAULT_DB
-    show = _shows_progress(progress, len(paths))
     label = str(db) if db else "default"
     tell = say or (lambda text: print(text, file=sys.stderr, flush=True))
     try:
+        found = collect_inputs(inputs)
+        paths = found.files
+        show = _shows_progress(progress, len(paths))
         with writing(path, wait=wait, fresh=fresh, say=tell) as w:
             ensure_schema(w.con)
             chunks = _checked_chunks(paths, progress=progress, workers=workers, max_mb=max_mb)
