@@ -13,10 +13,21 @@ import pandas as pd
 
 from lt_workbench.analysis import stats
 from lt_workbench.analysis.frequency import frequency
-from lt_workbench.analysis.plan import _coding_filters, _connection, _scope, _scope_plan
-from lt_workbench.analysis.publish import _protect_pairs, _protect_recurrence
-from lt_workbench.analysis.shape import _fisher_columns, _pct
-from lt_workbench.analysis.vocab import DIMENSIONS, PERFORMANCE_CAVEAT, UNIT_LABELS, Disclosure, _codes, _dim, frame_spec
+from lt_workbench.analysis.plan import _coding_lists, _connection, _plan, _scope, refuse_public_area
+from lt_workbench.analysis.queries import query
+from lt_workbench.analysis.publish import _protect_pairs, _protect_recurrence, profile_threshold
+from lt_workbench.analysis.shape import _fisher_columns, _pct, rank
+from lt_workbench.analysis.vocab import (
+    DIMENSIONS,
+    PERFORMANCE_CAVEAT,
+    UNIT_LABELS,
+    Disclosure,
+    _codes,
+    _dim,
+    _terms,
+    canonical_where,
+    frame_spec,
+)
 from lt_workbench.config import DEFAULT_TAXONOMY_VERSION
 from lt_workbench.exceptions import TabulationError
 
@@ -38,19 +49,28 @@ def recurrence(
     profile: str = "dfe",
     threshold: int | None = None,
     version: str = DEFAULT_TAXONOMY_VERSION,
+    sort: Literal["count", "q"] | None = None,
+    top: int | None = None,
 ) -> pd.DataFrame:
     """Per code: how widespread (reviews, areas, regions, first and last year) and how current.
 
     The seed's two criteria for prioritising patterns made visible: share of reviews in the most recent
     `recent_years` (ending at `as_of_year`, default the latest year in scope) against the years before,
     with a Fisher exact test, odds ratio and Benjamini-Hochberg q-value across all codes tested. Sorted by
-    reviews then areas (most widespread first), ties in frame order.
+    reviews then areas (most widespread first), ties in frame order; `sort="q"` orders by q-value instead,
+    `top` keeps the first rows. In public mode the ranking uses the figures as shown (hidden last).
+
+    The overall columns (reviews, denominator, percent) count what frequency() counts for the same filters
+    and years up to the window's end, and in public mode are protected as the same question (one cell
+    across the release), so `tabulate` and `recurrence` show the same number.
     """
     if recent_years < 1:
         raise TabulationError(f"recent_years must be at least 1, got {recent_years}")
+    profile_threshold(profile, threshold)
+    refuse_public_area(where, disclosure)
     where = dict(where or {})
     with _connection(db, con) as c:
-        plan = _scope_plan(c, frame, where, year_basis, version, level=level)
+        plan = _plan(c, frame, "review", (), where, level, year_basis, 5, version)
         plan.extra_recorded = [DIMENSIONS["year"]]
         spec = plan.frame
         scope_sql, sp = _scope(plan)
@@ -60,27 +80,11 @@ def recurrence(
             cutoff = 0
         else:
             cutoff = int(last) - recent_years + 1
-        src = "review_codes"
-        filt, fp = _coding_filters(plan, "m", spec.name)
-        sql = f"""{scope_sql}
-            SELECT m.code,
-                   count(DISTINCT s.review_id) AS reviews,
-                   count(DISTINCT s.area_code) AS areas,
-                   count(DISTINCT s.region) AS regions,
-                   min(s.year) AS first_year,
-                   max(s.year) AS last_year,
-                   count(DISTINCT CASE WHEN s.year BETWEEN ? AND ? THEN s.review_id END) AS reviews_recent,
-                   count(DISTINCT CASE WHEN s.year < ? THEN s.review_id END) AS reviews_before
-            FROM scope AS s JOIN {src} AS m ON m.review_id = s.review_id AND m.frame = ?
-            WHERE (? IS NULL OR m.depth = ?) AND s.year <= ? {filt}
-            GROUP BY m.code"""
+        qualifiers, roots = _coding_lists(plan, spec.name)
         upto = int(last) if last is not None else 0
-        counts = c.execute(sql, sp + [cutoff, upto, cutoff, spec.name, level, level, upto, *fp]).df()
-        den = c.execute(
-            f"{scope_sql} SELECT count(DISTINCT CASE WHEN year BETWEEN ? AND ? THEN review_id END), "
-            f"count(DISTINCT CASE WHEN year < ? THEN review_id END) FROM scope",
-            sp + [cutoff, upto, cutoff],
-        ).fetchall()[0]
+        counts = c.execute(f"{scope_sql}\n{query('scoped_recurrence')}",
+                           sp + [cutoff, upto, cutoff, spec.name, level, level, upto, qualifiers, qualifiers, roots, roots]).df()
+        den = c.execute(f"{scope_sql}\n{query('scoped_recurrence_denominators')}", sp + [cutoff, upto, cutoff]).fetchall()[0]
     out = codes[["code", "label", "sort_key"]].merge(counts, on="code", how="left")
     for col in ("reviews", "areas", "regions", "reviews_recent", "reviews_before"):
         out[col] = out[col].fillna(0).astype("int64")
@@ -99,11 +103,15 @@ def recurrence(
     window = f"{cutoff}-{upto}" if last is not None else "none"
     attrs = {
         "table": "recurrence", "frame": spec.name, "level": level, "unit": "review", "unit_label": UNIT_LABELS["review"],
-        "where": where, "year_basis": year_basis, "recent_window": window, "before_window": f"to {cutoff - 1}",
+        "where": canonical_where(plan.where), "year_basis": year_basis, "recent_window": window, "before_window": f"to {cutoff - 1}",
         "test": "Fisher exact test, recent years against the years before; " + stats.OR_METHODS[or_kind] + "; " + stats.BH_METHOD,
         "description": f"Unit: review. Recent = {window}; before = up to {cutoff - 1}. Areas and regions are distinct counts.",
     }
-    return _protect_recurrence(out, attrs, disclosure, profile, threshold)
+    out = _protect_recurrence(out, attrs, disclosure, profile, threshold)
+    if sort is not None or top is not None:
+        out = rank(out, {"count": ("reviews", False), "q": ("q_value", True)}, sort, top)
+    return out
+
 
 
 _COMPARE_DIMS = ("area", "region", "nation", "review_type", "series", "trigger", "intervention_level", "method", "year", "period")
@@ -129,6 +137,9 @@ def compare(
     Fisher exact test, odds ratio with 95% interval, Benjamini-Hochberg q across codes. attrs["caveat"]:
     counts of reviews are not a performance measure.
     """
+    profile_threshold(profile, threshold)
+    refuse_public_area(where, disclosure)
+    refuse_public_area(group, disclosure, what="group")
     if len(group) != 1:
         raise TabulationError(f"group takes one dimension and value, e.g. {{'region': 'london'}}; got {dict(group)}")
     (gname, gvalue), = group.items()
@@ -151,7 +162,8 @@ def compare(
     _fisher_columns(out, out["count_group"], out["denominator_group"], out["count_rest"], out["denominator_rest"], or_kind)
     out["q_value"], _ = stats.bh_adjust(out["p_value"])
     attrs = {"table": "compare", "frame": frame_spec(frame).name, "unit": "review", "unit_label": "reviews",
-             "group": {gdim.name: gvalue}, "where": where, "caveat": PERFORMANCE_CAVEAT,
+             "group": {gdim.name: grp.attrs["where"][gdim.name]},
+             "where": allv.attrs["where"], "caveat": PERFORMANCE_CAVEAT,
              "test": "Fisher exact test; " + stats.OR_METHODS[or_kind] + "; " + stats.BH_METHOD}
     return _protect_pairs(out, attrs, disclosure, profile, threshold,
                           parts=(("group", "count_group", "denominator_group"), ("rest", "count_rest", "denominator_rest")),
@@ -178,12 +190,13 @@ def funnel(
     Ordered by the area or region, never by rate: a funnel compares without a league table. attrs["caveat"]
     says counts of reviews are not a performance measure.
     """
+    refuse_public_area(where, disclosure)
     if by not in ("area", "region", "nation"):
         raise TabulationError(f"funnel by 'area', 'region' or 'nation', not {by!r}")
     with _connection(db, con) as c:
         spec = frame_spec(frame)
-        found = c.execute("SELECT depth FROM taxonomy WHERE frame = ? AND version = ? AND code = ?", [spec.name, version, code]).fetchall()
-        lvl = level if level is not None else (int(found[0][0]) if found else None)
+        depths = {str(code): int(depth) for code, _, depth, _ in _terms(c, spec.name, version)}
+        lvl = level if level is not None else depths.get(code)
         if lvl is None:
             raise TabulationError(f"code {code!r} is not in frame {spec.cli!r} ({version})")
         table = frequency(frame, level=lvl, by=(by,), where=where, year_basis=year_basis, con=c, version=version,

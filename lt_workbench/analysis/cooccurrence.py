@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 
 from lt_workbench.analysis import stats
-from lt_workbench.analysis.plan import _coding_filters, _connection, _scope, _scope_plan
-from lt_workbench.analysis.publish import _protect_cooccurrence, _restricted_note
-from lt_workbench.analysis.vocab import UNIT_LABELS, Disclosure, _labels, _order
+from lt_workbench.analysis.plan import _coding_filters, _connection, _scope, _scope_plan, refuse_public_area
+from lt_workbench.analysis.publish import _protect_cooccurrence, _restricted_note, profile_threshold
+from lt_workbench.analysis.shape import rank
+from lt_workbench.analysis.vocab import UNIT_LABELS, Disclosure, _dim, _labels, _order, canonical_where
 from lt_workbench.config import DEFAULT_TAXONOMY_VERSION
 from lt_workbench.exceptions import TabulationError
 
@@ -37,6 +38,9 @@ def cooccurrence(
     profile: str = "dfe",
     threshold: int | None = None,
     version: str = DEFAULT_TAXONOMY_VERSION,
+    with_code: str | None = None,
+    sort: Literal["lift", "count", "q"] | None = None,
+    top: int | None = None,
 ) -> pd.DataFrame:
     """Which codes occur together: pattern x pattern within reviews (or episodes), or factor x pattern within episodes.
 
@@ -50,6 +54,11 @@ def cooccurrence(
     factor was coded on (both are in the episode's code set, episode_codes). Within reviews, together
     means both occur somewhere in the review: counting "linked in some episode" against review-level
     margins would not make a 2 x 2 table (the together count would not be the intersection of the margins).
+
+    `with_code` keeps the pairs that include that code (q-values stay those of all pairs tested, so a pair
+    has one q whichever view shows it); `sort` orders by lift, count (n_ab) or q, `top` keeps the first rows
+    (in public mode on the figures as shown). A `where` on pattern (or factor, for factor-pattern) is
+    refused: it would narrow the units counted, not pick pairs; `with_code` is what picks pairs.
     """
     if unit is None:
         unit = "episode" if kind == "factor-pattern" else "review"
@@ -60,9 +69,22 @@ def cooccurrence(
     for lv in (level, factor_level):
         if lv not in (1, 2, 3):
             raise TabulationError(f"levels are depths 1, 2 or 3, got {lv}")
+    profile_threshold(profile, threshold)
+    refuse_public_area(where, disclosure)
     where = dict(where or {})
+    paired = {"pattern"} | ({"factor"} if kind == "factor-pattern" else set())
+    for key, value in where.items():
+        name = _dim(key).name
+        if name in paired:
+            raise TabulationError(
+                f"--where {name}={value} would count only the {unit}s that have {value}, which changes every pair's counts "
+                f"rather than picking pairs; to see the pairs that include {value} use with_code={str(value)!r} "
+                f"(CLI: --with {value})"
+            )
     # The unit's key as columns (k, k2), not a concatenated string (a third faster on episodes).
-    same = (lambda a, b: f"{a}.k = {b}.k") if unit == "review" else (lambda a, b: f"{a}.k = {b}.k AND {a}.k2 = {b}.k2")
+    def same(a: str, b: str) -> str:
+        return f"{a}.k = {b}.k" if unit == "review" else f"{a}.k = {b}.k AND {a}.k2 = {b}.k2"
+
     n_sql = "count(DISTINCT s.review_id)" if unit == "review" else "count(*)"  # scope rows are distinct episodes
     with _connection(db, con) as c:
         plan = _scope_plan(c, "patterns", where, year_basis, version)
@@ -114,6 +136,8 @@ def cooccurrence(
             params = sp + [factor_level, *ffp, level, *pfp, min_together]
             frame_a, frame_b = "factors", "patterns"
         out = c.execute(sql, params).df()
+        if with_code is not None:
+            _check_with_code(c, with_code, kind, level, factor_level, version)
         la, lb = _labels(c, frame_a, version), _labels(c, frame_b, version)
         oa, ob = _order(c, frame_a, version), _order(c, frame_b, version)
     out["label_a"] = out["code_a"].map(la)
@@ -135,12 +159,38 @@ def cooccurrence(
     if tests:
         cols += ["odds_ratio", "or_ci_low", "or_ci_high", "p_value", "q_value"]
     out = out[cols]
-    attrs = {"table": "cooccurrence", "kind": kind, "unit": unit, "unit_label": UNIT_LABELS[unit], "where": where,
+    if with_code is not None:
+        out = out[(out["code_a"] == with_code) | (out["code_b"] == with_code)].reset_index(drop=True)
+    attrs = {"table": "cooccurrence", "kind": kind, "unit": unit, "unit_label": UNIT_LABELS[unit],
+             "where": canonical_where(plan.where), "with_code": with_code,
              "level": level, "factor_level": factor_level if kind == "factor-pattern" else None,
              "test": ("Fisher exact test; " + stats.OR_METHODS[or_kind] + "; " + stats.BH_METHOD) if tests else None}
     if disclosure == "restricted":
         out["suppressed"] = False
         out.attrs.update(attrs)
         out.attrs.update({"disclosure": "restricted", "note": _restricted_note()})
-        return out
-    return _protect_cooccurrence(out, attrs, profile, threshold)
+    else:
+        out = _protect_cooccurrence(out, attrs, profile, threshold)
+    if sort is not None or top is not None:
+        keys = {"lift": ("lift", False), "count": ("n_ab", False)}
+        if tests:
+            keys["q"] = ("q_value", True)
+        out = rank(out, keys, sort, top)
+    return out
+
+
+def _check_with_code(c: duckdb.DuckDBPyConnection, code: str, kind: str, level: int, factor_level: int, version: str) -> None:
+    """with_code must be a code of one side of the pairs at the depth asked for (else no pair could include it)."""
+    sides = [("patterns", level)] + ([("factors", factor_level)] if kind == "factor-pattern" else [])
+    for frame, depth in sides:
+        found = c.execute("SELECT depth FROM taxonomy WHERE frame = ? AND version = ? AND code = ?", [frame, version, code]).fetchall()
+        if found:
+            if int(found[0][0]) != depth:
+                what = "level" if frame == "patterns" else "factor_level"
+                raise TabulationError(
+                    f"with_code={code!r} is a level-{found[0][0]} {frame} code but the pairs are at {what} {depth}: "
+                    f"pass {what}={found[0][0]} (CLI: --{what.replace('_', '-')} {found[0][0]})"
+                )
+            return
+    frames = " or ".join(f for f, _ in sides)
+    raise TabulationError(f"with_code={code!r} is not a {frames} code in taxonomy {version}")

@@ -13,8 +13,8 @@ import duckdb
 import pandas as pd
 
 from lt_workbench.analysis import stats
-from lt_workbench.analysis.plan import _connection, _Plan, _plan
-from lt_workbench.analysis.publish import apply_disclosure
+from lt_workbench.analysis.plan import _connection, _Plan, _plan, refuse_public_area
+from lt_workbench.analysis.publish import apply_disclosure, profile_threshold
 from lt_workbench.analysis.shape import _ordered, _with_rates
 from lt_workbench.analysis.vocab import (
     _FACTOR_LEVELS,
@@ -24,17 +24,34 @@ from lt_workbench.analysis.vocab import (
     Dim,
     Disclosure,
     Unit,
+    YearSpan,
     _codes,
+    canonical_where,
+    cli_name,
     _vocab_codes,
     frame_spec,
 )
 from lt_workbench.config import DEFAULT_TAXONOMY_VERSION
 
-__all__ = ["frequency", "trend", "trend_tests"]
+__all__ = ["frequency", "trend", "trend_tests", "same_frame_warnings", "count_sql"]
 
 
 def _count_table(con: duckdb.DuckDBPyConnection, plan: _Plan, by: Sequence[Dim]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(counts per code x by, denominators per population group) for the plan, grouped by `by`."""
+    sql, params, sql2, params2 = count_sql(plan, by)
+    counts = con.execute(sql, params).df()
+    dens = con.execute(sql2, params2).df()
+    if not any(d.level != "coding" or plan.unit == "coding" for d in by):
+        dens = dens.fillna(0)
+    return counts, dens
+
+
+def count_sql(plan: _Plan, by: Sequence[Dim]) -> tuple[str, list[Any], str, list[Any]]:
+    """The two queries of a frequency table and their bound values: counts per code x `by`, denominators per group.
+
+    Grain of the first: one row per code x `by` value with at least one unit; of the second: one row per
+    population group (the `by` dimensions that are not coding attributes). Golden snapshots in tests/golden/sql.
+    """
     cte, cte_params = plan.base_cte()
     # Distinct units are counted in two steps (the distinct rows, then a count per group): a third
     # faster than count(DISTINCT key) on a key built by string concatenation.
@@ -50,7 +67,6 @@ def _count_table(con: duckdb.DuckDBPyConnection, plan: _Plan, by: Sequence[Dim])
         f"{cte}\nSELECT code{names}, count(*) AS count FROM (\nSELECT DISTINCT m.code AS code{sel}, {units}\n{j}\n"
         f"{'WHERE ' + ' AND '.join(conds) if conds else ''}\n) GROUP BY ALL"
     )
-    counts = con.execute(sql, cte_params + jp + cp).df()
 
     j2, jp2 = plan.joins(with_member=False)
     conds2, cp2 = plan.conditions(with_member=False, population_only=True)
@@ -61,10 +77,7 @@ def _count_table(con: duckdb.DuckDBPyConnection, plan: _Plan, by: Sequence[Dim])
         f"{cte}\nSELECT {names2}count(*) AS denominator FROM (\nSELECT DISTINCT {sel2}{units}\n{j2}\n"
         f"{'WHERE ' + ' AND '.join(conds2) if conds2 else ''}\n){' GROUP BY ALL' if pop_by else ''}"
     )
-    dens = con.execute(sql2, cte_params + jp2 + cp2).df()
-    if not pop_by:
-        dens = dens.fillna(0)
-    return counts, dens
+    return sql, cte_params + jp + cp, sql2, cte_params + jp2 + cp2
 
 
 def _not_recorded(con: duckdb.DuckDBPyConnection, plan: _Plan) -> int:
@@ -88,7 +101,7 @@ def _grid(codes: pd.DataFrame, dens: pd.DataFrame, plan: _Plan, by: Sequence[Dim
     grid = codes[["code", "label", "root"]].merge(dens, how="cross")
     for d in by:
         if d.level == "coding" and plan.unit != "coding":
-            values = list(_FACTOR_LEVELS) if d.name == "factor_level" else _vocab_codes(d)
+            values = list(_FACTOR_LEVELS) if d.name == "factor_level" else _vocab_codes(d, plan.version)
             grid = grid.merge(pd.DataFrame({d.name: values}), how="cross")
     if any(d.name == "factor_level" for d in by):
         grid = grid[grid["factor_level"] == grid["root"]]
@@ -167,6 +180,7 @@ def frequency(
     additive dimensions, which disclosure control then protects as lines. attrs carry unit, filters,
     methods and the disclosure note.
     """
+    refuse_public_area(where, disclosure)
     where = dict(where or {})
     with _connection(db, con) as c:
         plan = _plan(c, frame, unit, by, where, level, year_basis, periods, version)
@@ -195,9 +209,10 @@ def frequency(
         "unit": unit,
         "unit_label": UNIT_LABELS[unit],
         "by": [d.name for d in plan.by],
-        "where": {d.name: v for d, v in plan.where},
+        "where": canonical_where(plan.where),
         "year_basis": year_basis,
         "not_recorded": not_recorded,
+        "warnings": same_frame_warnings(plan),
         "interval": stats.WILSON_METHOD,
         "lines": lines,
         "partition": bool(partition),
@@ -206,9 +221,29 @@ def frequency(
     return apply_disclosure(out, attrs, disclosure=disclosure, profile=profile, threshold=threshold)
 
 
+def same_frame_warnings(plan: _Plan) -> list[str]:
+    """Sentences for filters on a code of the frame being tabulated: the filter narrows the units, so the
+    filtered code is 100% and the other codes show what goes with it; say so, and what was probably meant."""
+    out = []
+    for d, vals in plan.where:
+        if d.vocabulary != plan.frame.name or isinstance(vals, YearSpan):
+            continue
+        shown = ",".join(str(v) for v in vals)
+        units = UNIT_LABELS[plan.unit]
+        out.append(
+            f"--where {cli_name(d.name)}={shown} keeps only the {units} that have {shown}, so {shown} is 100% of them and "
+            f"every other {plan.frame.cli} row shows how often it goes with {shown}. To see the share of all {units} with "
+            f"{shown}, drop the filter and read its row"
+            + (f"; to see which codes go with it, use lt-workbench cooccurrence ... --with {vals[0]}"
+               if plan.frame.name in ("patterns", "factors") else "")
+            + "."
+        )
+    return out
+
+
 def _lines(plan: _Plan) -> list[list[str]]:
     additive = [d.name for d in plan.by if plan.unit in d.single_per]
-    geo = [n for n in ("area", "region", "nation") if n in additive]
+    geo: list[str] = [n for n in ("area", "region", "nation") if n in additive]
     return ([geo] if geo else []) + [[n] for n in additive if n not in geo]
 
 
@@ -218,7 +253,7 @@ def _describe(plan: _Plan, not_recorded: int) -> str:
         what += " (rolled up: a unit coded at a sub-level counts once for each level above)"
     bits = [f"Unit: {plan.unit} — counts are {what}."]
     if plan.where:
-        bits.append("Filters: " + "; ".join(f"{d.name} in {v}" for d, v in plan.where) + ".")
+        bits.append("Filters: " + "; ".join(f"{cli_name(d)}={v}" for d, v in canonical_where(plan.where).items()) + ".")
     if not_recorded:
         bits.append(f"{not_recorded} {UNIT_LABELS[plan.unit]} not recorded for this frame or dimension left the denominator.")
     return " ".join(bits)
@@ -279,7 +314,10 @@ def trend_tests(
     `logistic` adds a step at the SCR to CSPR break so a change of regime is not read as a trend.
     Public mode hides the test of a code whose total count is below the threshold.
     """
+    thr = profile_threshold(profile, threshold)
+    refuse_public_area(where, disclosure)
     yearly = frequency(frame, level=level, by=("year",), where=where, year_basis=year_basis, db=db, con=con, version=version)
+    filters = dict(yearly.attrs["where"])
     if codes is not None:
         yearly = yearly[yearly["code"].isin(list(codes))]
     step = min(b["from_year"] for b in SERIES_BREAKS) if method == "logistic" else None
@@ -296,21 +334,20 @@ def trend_tests(
             "spans_series_break": bool(len(years)) and years.min() < min(_break_years()) and years.max() > max(_break_years()),
         })
     out = pd.DataFrame(rows)
+    attrs = {"table": "trend_tests", "frame": frame_spec(frame).name, "unit": "review", "unit_label": "reviews",
+             "method": stats.TREND_METHODS[method], "multiple_testing": stats.BH_METHOD,
+             "series_breaks": [b["note"] for b in SERIES_BREAKS], "disclosure": disclosure, "where": filters}
     if out.empty:
+        out.attrs.update(attrs)
         return out
     out["q_value"], _ = stats.bh_adjust(out["p_value"])
     out["suppressed"] = False
     if disclosure == "public":
-        from lt_workbench.analysis.disclosure import PROFILES
-
-        thr = threshold if threshold is not None else PROFILES[profile].threshold
         small = (out["count"] > 0) & (out["count"] < thr)
         out["suppressed"] = small
         for col in ("statistic", "p_value", "q_value", "direction"):
             out[col] = out[col].astype(object).where(~small, "c")
         # Totals per code are national figures: publish them from frequency(), which rounds them by profile.
         out = out.drop(columns=["count", "denominator"])
-    out.attrs.update({"table": "trend_tests", "frame": frame_spec(frame).name, "unit": "review", "unit_label": "reviews",
-                      "method": stats.TREND_METHODS[method], "multiple_testing": stats.BH_METHOD,
-                      "series_breaks": [b["note"] for b in SERIES_BREAKS], "disclosure": disclosure})
+    out.attrs.update(attrs)
     return out

@@ -14,11 +14,12 @@ from typing import Any, Iterator, Mapping, Sequence
 
 import duckdb
 
-from lt_workbench.analysis.vocab import UNITS, YEAR_BASES, Dim, FrameSpec, _dim, _values, frame_spec
-from lt_workbench.exceptions import TabulationError
+from lt_workbench.analysis.vocab import UNITS, YEAR_BASES, Dim, FrameSpec, WhereValues, YearSpan, _dim, _values, frame_spec
+from lt_workbench.config import DEFAULT_DB, DEFAULT_TAXONOMY_VERSION
+from lt_workbench.exceptions import DatabaseError, TabulationError
 from lt_workbench.model.db import connect
 
-__all__: list[str] = []
+__all__ = ["refuse_public_area"]
 
 
 _REQUIRED_TABLES = ("review_codes", "child_codes", "episode_codes", "coding_codes", "stg_reviews")
@@ -35,10 +36,12 @@ def _connection(db: str | Path | None, con: duckdb.DuckDBPyConnection | None) ->
         have = {n for (n,) in c.execute("SELECT table_name FROM information_schema.tables").fetchall()}
         missing = [t for t in _REQUIRED_TABLES if t not in have]
         if missing:
-            c.close()
-            # A database loaded before the derived tables existed: build them once, then read.
-            connect(db).close()
-            c = connect(db, read_only=True)
+            # Reads never write: a database from before the derived tables existed is reported, not migrated.
+            path = db if db is not None else DEFAULT_DB
+            raise DatabaseError(
+                f"database {path} lacks {', '.join(missing)}: it was written by an older lt-workbench. A writer brings it "
+                f"up to date (tabulations only read): run `lt-workbench load PATH... --db {path}` once, then try again"
+            )
         yield c
     finally:
         c.close()
@@ -46,6 +49,33 @@ def _connection(db: str | Path | None, con: duckdb.DuckDBPyConnection | None) ->
 
 def _placeholders(n: int) -> str:
     return ", ".join("?" for _ in range(n))
+
+
+def _predicate(column: str, vals: WhereValues) -> tuple[str, list[Any]]:
+    """`column` restricted to the filter's values: a range predicate for a YearSpan, else IN (?, ...)."""
+    if isinstance(vals, YearSpan):
+        if vals.lo is not None and vals.hi is not None:
+            return f"{column} BETWEEN ? AND ?", [vals.lo, vals.hi]
+        if vals.lo is not None:
+            return f"{column} >= ?", [vals.lo]
+        return f"{column} <= ?", [vals.hi]
+    return f"{column} IN ({_placeholders(len(vals))})", list(vals)
+
+
+def refuse_public_area(where: Mapping[str, Any] | None, disclosure: str, what: str = "where") -> None:
+    """Public output never selects or names one area: an area filter (or group) is refused, as an area dimension is.
+
+    The message does not repeat the value (it may be an area's code or name).
+    """
+    if disclosure != "public" or not where:
+        return
+    for key in where:
+        if _dim(key).name == "area":
+            raise TabulationError(
+                f"{what} area=...: public output never shows one area's figures (areas are as small as a few children); "
+                "filter by region or nation instead, or use restricted mode (--disclosure restricted) inside the secure "
+                "environment"
+            )
 
 
 def _period_bins(con: duckdb.DuckDBPyConnection, year_col: str, periods: int | Sequence[int]) -> list[tuple[int, str]]:
@@ -73,7 +103,7 @@ class _Plan:
     frame: FrameSpec
     unit: str
     by: list[Dim]
-    where: list[tuple[Dim, list[Any]]]
+    where: list[tuple[Dim, WhereValues]]
     level: int | None
     year_col: str
     bins: list[tuple[int, str]]
@@ -82,6 +112,7 @@ class _Plan:
     need_episode: bool = False
     member: str = "review"
     extra_recorded: list[Dim] = field(default_factory=list)  # dimensions summed over in a total row
+    version: str = DEFAULT_TAXONOMY_VERSION
 
     # ---- SQL pieces
     def base_cte(self) -> tuple[str, list[Any]]:
@@ -142,11 +173,13 @@ class _Plan:
             if d.level == "coding" and not with_member and self.unit != "coding":
                 continue
             if d.level == "review_set":
+                assert not isinstance(vals, YearSpan)
                 conds.append(f"r.review_id IN (SELECT review_id FROM review_codes WHERE frame = ? AND code IN ({_placeholders(len(vals))}))")
                 params.extend([d.column, *vals])
             else:
-                conds.append(f"{d.column} IN ({_placeholders(len(vals))})")
-                params.extend(vals)
+                cond, p = _predicate(d.column, vals)
+                conds.append(cond)
+                params.extend(p)
         if with_member and self.level is not None:
             conds.append("m.depth = ?")
             params.append(self.level)
@@ -212,10 +245,10 @@ def _plan(
     if bins:
         labels = {lab for _, lab in bins}
         for d, vals in parsed:
-            if d.name == "period" and not set(vals) <= labels:
+            if d.name == "period" and not isinstance(vals, YearSpan) and not set(vals) <= labels:
                 raise TabulationError(f"where period={vals}: periods in these data are {', '.join(sorted(labels))}")
     levels = {d.level for d in by_dims} | {d.level for d, _ in parsed}
-    plan = _Plan(spec, unit, by_dims, parsed, level, year_col, bins)
+    plan = _Plan(spec, unit, by_dims, parsed, level, year_col, bins, version=version)
     plan.need_harm = "harm" in levels
     plan.need_child = unit == "child" or spec.native == "child" or bool(levels & {"child", "harm"})
     plan.need_episode = unit == "episode" or spec.native == "episode" or "episode" in levels
@@ -247,16 +280,34 @@ def _scope(plan: _Plan, unit: str = "review") -> tuple[str, list[Any]]:
 
 def _coding_filters(plan: _Plan, alias: str, frame: str) -> tuple[str, list[Any]]:
     """Coding-level filters (direction, influence, factor_level) that qualify `frame`, on `alias`."""
-    conds, params = [], []
+    conds: list[str] = []
+    params: list[Any] = []
     for d, vals in plan.where:
-        if d.level == "coding" and frame in d.applies_to:
+        if d.level == "coding" and frame in d.applies_to and not isinstance(vals, YearSpan):
             col = f"{alias}.root" if d.name == "factor_level" else f"{alias}.qualifier"
             conds.append(f"{col} IN ({_placeholders(len(vals))})")
             params.extend(vals)
     return "".join(f" AND {c}" for c in conds), params
 
 
-def _scope_plan(con, frame: str, where: Mapping[str, Any], year_basis: str, version: str, unit: str = "review",
+def _coding_lists(plan: _Plan, frame: str) -> tuple[list[str] | None, list[str] | None]:
+    """Coding-level filters that qualify `frame` as bound lists: (qualifiers kept, roots kept); None = no filter.
+
+    For the static queries in sql/queries, which test `CAST(? AS VARCHAR[]) IS NULL OR list_contains(?, col)`.
+    """
+    qualifiers: list[str] | None = None
+    roots: list[str] | None = None
+    for d, vals in plan.where:
+        if d.level == "coding" and frame in d.applies_to and not isinstance(vals, YearSpan):
+            kept = [str(v) for v in vals]  # coding dimensions are never years
+            if d.name == "factor_level":
+                roots = kept if roots is None else [v for v in roots if v in kept]
+            else:
+                qualifiers = kept if qualifiers is None else [v for v in qualifiers if v in kept]
+    return qualifiers, roots
+
+
+def _scope_plan(con: duckdb.DuckDBPyConnection, frame: str, where: Mapping[str, Any], year_basis: str, version: str, unit: str = "review",
                 level: int | None = None) -> _Plan:
     """A plan used only for its filters; coding-level filters on other frames are allowed (cross-frame tables)."""
     spec = frame_spec(frame)

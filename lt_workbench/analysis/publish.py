@@ -25,11 +25,11 @@ import numpy as np
 import pandas as pd
 
 from lt_workbench.analysis.shape import _with_rates
-from lt_workbench.analysis.vocab import _TOTAL, Disclosure, _dim, _values
+from lt_workbench.analysis.vocab import _TOTAL, Disclosure, YearSpan, _dim, _values
 from lt_workbench.config import DEFAULT_TAXONOMY_VERSION
 from lt_workbench.exceptions import TabulationError, WorkbenchError
 
-__all__ = ["apply_disclosure", "public_release", "current_release", "publish_many", "question_of", "rank_shown", "RANKING_RULE"]
+__all__ = ["apply_disclosure", "profile_threshold", "public_release", "current_release", "publish_many", "question_of", "rank_shown", "RANKING_RULE"]
 
 _MEASURE_COLUMNS = ("code", "label", "count", "denominator", "percent", "ci_low", "ci_high")
 RANKING_RULE = ("ranked on the figures as shown: most first, hidden (c) last; equal shown figures share a rank (=) "
@@ -85,7 +85,8 @@ def question_of(attrs: Mapping[str, Any]) -> dict[str, Any]:
     where: dict[str, Any] = {}
     for k, v in dict(attrs.get("where") or {}).items():
         try:
-            where[str(k)] = sorted(str(x) for x in _values(_dim(str(k)), v, DEFAULT_TAXONOMY_VERSION))
+            vals = _values(_dim(str(k)), v, DEFAULT_TAXONOMY_VERSION)
+            where[str(k)] = str(vals) if isinstance(vals, YearSpan) else sorted(str(x) for x in vals)
         except (WorkbenchError, TypeError, ValueError):
             where[str(k)] = str(v)
     return {"frame": attrs.get("frame"), "level": attrs.get("level"), "unit": attrs.get("unit"), "where": where,
@@ -157,6 +158,13 @@ def rank_shown(table: pd.DataFrame, column: str) -> pd.Series:
     r = shown.rank(method="min", ascending=False)
     counts = r.value_counts()
     return pd.Series([("c" if pd.isna(v) else f"{int(v)}" + ("=" if counts[v] > 1 else "")) for v in r], index=table.index, dtype=object)
+
+
+def profile_threshold(profile: str, threshold: int | None) -> int:
+    """The smallest showable count for `profile` (or `threshold`); an unknown profile is a DisclosureError."""
+    from lt_workbench.analysis.disclosure.profiles import resolve_profile
+
+    return int(resolve_profile(profile, threshold)[1])
 
 
 def _refuse_public(what: str, disclosure: str) -> None:

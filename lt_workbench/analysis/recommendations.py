@@ -12,10 +12,11 @@ import duckdb
 import pandas as pd
 
 from lt_workbench.analysis import stats
-from lt_workbench.analysis.plan import _connection, _placeholders, _scope, _scope_plan
+from lt_workbench.analysis.plan import _coding_lists, _connection, _scope, _scope_plan, refuse_public_area
+from lt_workbench.analysis.queries import query
 from lt_workbench.analysis.publish import _refuse_public, _restricted_note, apply_disclosure
 from lt_workbench.analysis.shape import _with_rates
-from lt_workbench.analysis.vocab import _TOTAL, FRAMES, Disclosure, _codes, _labels
+from lt_workbench.analysis.vocab import _TOTAL, FRAMES, Disclosure, _codes, _labels, _terms, canonical_where
 from lt_workbench.config import DEFAULT_TAXONOMY_VERSION
 from lt_workbench.exceptions import TabulationError
 
@@ -47,16 +48,13 @@ def recommendations(
     for d in dims:
         if d not in ("level", "status"):
             raise TabulationError(f"recommendations are tabulated by kind (rows) x level and/or status, not {d!r}")
+    refuse_public_area(where, disclosure)
     where = dict(where or {})
     with _connection(db, con) as c:
         plan = _scope_plan(c, "patterns", where, year_basis, version)
         scope_sql, sp = _scope(plan)
-        recs = c.execute(
-            f"{scope_sql} SELECT rec.kind, rec.level, rec.status FROM scope AS s JOIN recommendations AS rec ON rec.review_id = s.review_id",
-            sp,
-        ).df()
-        vocab = {k: list(c.execute("SELECT code FROM taxonomy WHERE frame = ? AND version = ? ORDER BY sort_key", [f, version]).df()["code"])
-                 for k, f in _REC_DIMS.items()}
+        recs = c.execute(f"{scope_sql}\n{query('scoped_recommendations')}", sp).df()
+        vocab = {k: [str(t[0]) for t in _terms(c, f, version)] for k, f in _REC_DIMS.items()}
         kind_labels = _labels(c, "recommendation_kind", version)
     grid = pd.DataFrame({"code": vocab["kind"]})
     for d in dims:
@@ -87,7 +85,7 @@ def recommendations(
     out = out.sort_values(keys, kind="mergesort").drop(columns=keys).reset_index(drop=True)
     out = _with_rates(out)
     attrs = {"table": "recommendations", "unit": "recommendation", "unit_label": "recommendations", "by": ["kind", *dims],
-             "where": where, "lines": [[d] for d in dims] if totals else [], "partition": False, "interval": stats.WILSON_METHOD}
+             "where": canonical_where(plan.where), "lines": [[d] for d in dims] if totals else [], "partition": False, "interval": stats.WILSON_METHOD}
     return apply_disclosure(out, attrs, disclosure=disclosure, profile=profile, threshold=threshold)
 
 
@@ -100,6 +98,7 @@ def overdue(
     db: str | Path | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
     disclosure: Disclosure = "restricted",
+    version: str = DEFAULT_TAXONOMY_VERSION,
 ) -> pd.DataFrame:
     """Recommendations whose due date is before `as_of` (default today) and that are not completed.
 
@@ -110,19 +109,11 @@ def overdue(
     day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else (as_of or dt.date.today())
     statuses = ["completed"] + ([] if include_not_accepted else ["not_accepted"])
     with _connection(db, con) as c:
-        plan = _scope_plan(c, "patterns", dict(where or {}), year_basis, DEFAULT_TAXONOMY_VERSION)
+        plan = _scope_plan(c, "patterns", dict(where or {}), year_basis, version)
         scope_sql, sp = _scope(plan)
-        out = c.execute(
-            f"""{scope_sql}
-                SELECT rec.review_id, rec.rec_id, rec.kind, rec.level, rec.status, rec.due,
-                       date_diff('day', rec.due, CAST(? AS DATE)) AS days_overdue, rec.agency, rec.lead_role, rec.text,
-                       s.area_code, s.region, s.year
-                FROM scope AS s JOIN recommendations AS rec ON rec.review_id = s.review_id
-                WHERE rec.due IS NOT NULL AND rec.due < CAST(? AS DATE) AND rec.status NOT IN ({_placeholders(len(statuses))})
-                ORDER BY rec.due, rec.review_id, rec.rec_no""",
-            sp + [day, day, *statuses],
-        ).df()
+        out = c.execute(f"{scope_sql}\n{query('scoped_overdue')}", sp + [day, day, statuses]).df()
     out.attrs.update({"table": "overdue", "as_of": day.isoformat(), "unit": "recommendation", "disclosure": "restricted",
+                      "where": canonical_where(plan.where),
                       "note": _restricted_note()})
     return out
 
@@ -147,49 +138,25 @@ def unaddressed_patterns(
     (mart_unaddressed_findings). `detail=True` lists the findings instead (restricted only).
     `where` may include direction='unsafe' to leave constructive patterns out.
     """
+    refuse_public_area(where, disclosure)
     where = dict(where or {})
     with _connection(db, con) as c:
         plan = _scope_plan(c, "patterns", where, year_basis, version, level=level)
         scope_sql, sp = _scope(plan)
-        dirs = [v for d, v in plan.where if d.name == "direction"]
-        dfilter = f" AND u.direction IN ({_placeholders(len(dirs[0]))})" if dirs else ""
-        dparams = list(dirs[0]) if dirs else []
+        dirs, _ = _coding_lists(plan, "patterns")  # direction='unsafe' keeps unsafe findings only
         if detail:
             _refuse_public("unaddressed_patterns(detail=True)", disclosure)
-            out = c.execute(
-                f"""{scope_sql}
-                    SELECT u.review_id, u.finding_no, u.code, t.label, u.direction, u.priority, u.finding, s.year, s.area_code, s.region
-                    FROM scope AS s JOIN mart_unaddressed_findings AS u ON u.review_id = s.review_id
-                    LEFT JOIN taxonomy AS t ON t.frame = 'patterns' AND t.version = ? AND t.code = u.code
-                    WHERE TRUE {dfilter}
-                    ORDER BY u.review_id, u.finding_no""",
-                sp + [version, *dparams],
-            ).df()
+            out = c.execute(f"{scope_sql}\n{query('scoped_unaddressed_findings')}", sp + [version, dirs, dirs]).df()
             out.attrs.update({"table": "unaddressed_findings", "unit": "finding", "disclosure": "restricted", "note": _restricted_note()})
             return out
         codes = _codes(c, FRAMES["patterns"], level, version)
-        counts = c.execute(
-            f"""{scope_sql},
-                found AS (SELECT DISTINCT a.ancestor AS code, pf.review_id
-                          FROM scope AS s JOIN pattern_findings AS pf ON pf.review_id = s.review_id
-                          JOIN reviews AS r ON r.review_id = pf.review_id
-                          JOIN code_ancestors AS a ON a.version = r.taxonomy_version AND a.frame = 'patterns' AND a.code = pf.code
-                          WHERE TRUE {dfilter.replace('u.', 'pf.')}),
-                open AS (SELECT DISTINCT a.ancestor AS code, u.review_id
-                          FROM scope AS s JOIN mart_unaddressed_findings AS u ON u.review_id = s.review_id
-                          JOIN reviews AS r ON r.review_id = u.review_id
-                          JOIN code_ancestors AS a ON a.version = r.taxonomy_version AND a.frame = 'patterns' AND a.code = u.code
-                          WHERE TRUE {dfilter})
-                SELECT f.code, count(DISTINCT o.review_id) AS count, count(DISTINCT f.review_id) AS denominator
-                FROM found AS f LEFT JOIN open AS o ON o.code = f.code AND o.review_id = f.review_id
-                GROUP BY f.code""",
-            sp + dparams + dparams,
-        ).df()
+        counts = c.execute(f"{scope_sql}\n{query('scoped_unaddressed_counts')}", sp + [dirs] * 4).df()
     out = codes[["code", "label"]].merge(counts, on="code", how="left")
     out["count"] = out["count"].fillna(0).astype("int64")
     out["denominator"] = out["denominator"].fillna(0).astype("int64")
     out = _with_rates(out)
-    attrs: dict[str, Any] = {"table": "unaddressed_patterns", "unit": "review", "unit_label": "reviews", "level": level, "where": where,
+    attrs: dict[str, Any] = {"table": "unaddressed_patterns", "unit": "review", "unit_label": "reviews", "level": level,
+             "where": canonical_where(plan.where),
              "description": "count: reviews with a finding of the code that no recommendation of the review addresses; "
                             "denominator: reviews with the code.", "lines": [], "partition": False, "interval": stats.WILSON_METHOD}
     return apply_disclosure(out, attrs, disclosure=disclosure, profile=profile, threshold=threshold)

@@ -11,8 +11,9 @@ import duckdb
 import pandas as pd
 
 from lt_workbench.analysis.plan import _connection, _plan, _scope, _scope_plan
+from lt_workbench.analysis.queries import query
 from lt_workbench.analysis.publish import _refuse_public, _restricted_note
-from lt_workbench.analysis.vocab import FRAMES, Disclosure, _labels, frame_spec
+from lt_workbench.analysis.vocab import FRAMES, Disclosure, _labels, frame_spec, canonical_where
 from lt_workbench.config import DEFAULT_TAXONOMY_VERSION
 from lt_workbench.exceptions import TabulationError
 
@@ -20,10 +21,10 @@ __all__ = ["evidence", "proposed_patterns"]
 
 
 def _frame_of(con: duckdb.DuckDBPyConnection, code: str, version: str) -> str:
-    rows = [f for (f,) in con.execute("SELECT frame FROM taxonomy WHERE code = ? AND version = ? ORDER BY frame", [code, version]).fetchall()
-            if f in FRAMES]
+    """The one countable frame holding `code`, or a message that says there is none (or several)."""
+    rows = [str(f) for (f,) in con.execute(query("code_frames"), [code, version]).fetchall() if f in FRAMES]
     if not rows:
-        known = [c for (c,) in con.execute("SELECT DISTINCT code FROM taxonomy WHERE version = ?", [version]).fetchall()]
+        known = [str(c) for (c,) in con.execute(query("taxonomy_codes"), [version]).fetchall()]
         close = difflib.get_close_matches(code, known, n=1)
         raise TabulationError(f"code {code!r} is in no frame of {version}" + (f" (did you mean {close[0]!r}?)" if close else ""))
     if len(rows) > 1:
@@ -77,11 +78,7 @@ def evidence(
             sql = f"{cte}\n{select}\n{j}\n{text_join}\nWHERE {' AND '.join(conds)}\nORDER BY {order}"
             out = c.execute(sql, cp0 + jp + cp).df()
             if fname == "patterns" and not out.empty:
-                notes = c.execute(
-                    """SELECT review_id, episode_id, string_agg(code || ' (' || influence || ')' || coalesce(': ' || note, ''), '; '
-                              ORDER BY coding_no) AS episode_factors
-                       FROM factor_codings GROUP BY review_id, episode_id"""
-                ).df()
+                notes = c.execute(query("episode_factor_notes")).df()
                 out = out.merge(notes, on=["review_id", "episode_id"], how="left")
         else:
             plan = _plan(c, fname, "review", (), where, None, year_basis, 5, version)
@@ -96,7 +93,7 @@ def evidence(
                    f"WHERE {' AND '.join(conds)}\nORDER BY r.review_id{child}")
             out = c.execute(sql, cp0 + jp + cp).df()
         label = _labels(c, fname, version).get(code, code)
-    out.attrs.update({"table": "evidence", "frame": fname, "code": code, "label": label, "where": where,
+    out.attrs.update({"table": "evidence", "frame": fname, "code": code, "label": label, "where": canonical_where(plan.where),
                       "disclosure": "restricted", "note": _restricted_note(), "unit": "coding" if fname in ("patterns", "factors") else "review"})
     return out
 
@@ -119,17 +116,6 @@ def proposed_patterns(
     with _connection(db, con) as c:
         plan = _scope_plan(c, "patterns", dict(where or {}), year_basis, version)
         scope_sql, sp = _scope(plan)
-        out = c.execute(
-            f"""{scope_sql}
-                SELECT pf.code AS parent_code, t.label AS parent_label, arg_min(trim(pf.proposed_label), s.review_id) AS proposed_label,
-                       count(*) AS findings, count(DISTINCT s.review_id) AS reviews, min(s.year) AS first_year, max(s.year) AS last_year,
-                       list(DISTINCT s.review_id ORDER BY s.review_id) AS review_ids, min(t.sort_key) AS _k
-                FROM scope AS s JOIN pattern_findings AS pf ON pf.review_id = s.review_id
-                LEFT JOIN taxonomy AS t ON t.frame = 'patterns' AND t.version = ? AND t.code = pf.code
-                WHERE pf.proposed_label IS NOT NULL AND trim(pf.proposed_label) <> ''
-                GROUP BY pf.code, t.label, lower(trim(pf.proposed_label))
-                ORDER BY _k, reviews DESC, proposed_label""",
-            sp + [version],
-        ).df().drop(columns="_k")
-    out.attrs.update({"table": "proposed_patterns", "unit": "review", "disclosure": "restricted", "note": _restricted_note()})
+        out = c.execute(f"{scope_sql}\n{query('scoped_proposed_patterns')}", sp + [version]).df().drop(columns="_k")
+    out.attrs.update({"table": "proposed_patterns", "unit": "review", "where": canonical_where(plan.where), "disclosure": "restricted", "note": _restricted_note()})
     return out

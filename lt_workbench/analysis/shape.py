@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 
 from lt_workbench.analysis import stats
+from lt_workbench.exceptions import TabulationError
 from lt_workbench.analysis.vocab import _TOTAL, Dim, _sort_keys
 
-__all__: list[str] = []
+__all__ = ["rank"]
 
 
 def _ordered(df: pd.DataFrame, con: duckdb.DuckDBPyConnection, code_order: Mapping[str, int], dims: Sequence[Dim], version: str) -> pd.DataFrame:
@@ -62,13 +63,37 @@ def _fisher_columns(out: pd.DataFrame, a: pd.Series, n1: pd.Series, b: pd.Series
 
     Rows with an empty side or nothing counted on either side are not tested (NaN).
     """
-    a, n1, b, n2 = (np.asarray(v, dtype=np.int64) for v in (a, n1, b, n2))
-    testable = (n1 > 0) & (n2 > 0) & (a + b > 0)
+    x, nx, y, ny = (np.asarray(v, dtype=np.int64) for v in (a, n1, b, n2))
+    testable = (nx > 0) & (ny > 0) & (x + y > 0)
     cols = {"odds_ratio": "odds_ratio", "or_ci_low": "ci_low", "or_ci_high": "ci_high", "p_value": "p_value"}
-    values = {k: np.full(len(a), np.nan) for k in cols}
+    values = {k: np.full(len(x), np.nan) for k in cols}
     if testable.any():
-        res = stats.fisher_many(a[testable], (n1 - a)[testable], b[testable], (n2 - b)[testable], or_kind)  # type: ignore[arg-type]
+        res = stats.fisher_many(x[testable], (nx - x)[testable], y[testable], (ny - y)[testable], or_kind)  # type: ignore[arg-type]
         for k, r in cols.items():
             values[k][testable] = res[r]
     for k in cols:
         out[k] = values[k]
+
+
+def rank(table: pd.DataFrame, keys: Mapping[str, tuple[str, bool]], sort: str | None, top: int | None) -> pd.DataFrame:
+    """`table` ordered by `keys[sort]` (column, ascending) and cut to `top` rows; attrs kept, the rule recorded.
+
+    Ranks on the values as shown: suppressed values (c) go last; ties keep the table's own order.
+    """
+    if sort is not None and sort not in keys:
+        raise TabulationError(f"sort={sort!r}: this table sorts by {' or '.join(keys)}")
+    if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
+        raise TabulationError(f"top={top!r}: give a whole number of rows, at least 1")
+    attrs = dict(table.attrs)
+    out = table
+    if sort is not None:
+        col, ascending = keys[sort]
+        key = pd.to_numeric(out[col], errors="coerce")
+        out = out.loc[key.sort_values(ascending=ascending, na_position="last", kind="mergesort").index]
+        attrs["sorted_by"] = f"{col} ({'smallest' if ascending else 'largest'} first; hidden values last; ties in table order)"
+    if top is not None:
+        out = out.head(top)
+        attrs["top"] = top
+    out = out.reset_index(drop=True)
+    out.attrs.update(attrs)
+    return out

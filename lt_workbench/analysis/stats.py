@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Callable, Literal, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.stats import binom, fisher_exact, hypergeom, norm
 from scipy.stats.contingency import odds_ratio as _scipy_odds_ratio
 from statsmodels.stats.contingency_tables import Table, Table2x2
@@ -82,9 +83,9 @@ class TrendResult:
 
 
 def trend_test(
-    counts: Sequence[int],
-    totals: Sequence[int],
-    years: Sequence[float],
+    counts: ArrayLike,
+    totals: ArrayLike,
+    years: ArrayLike,
     method: Literal["cochran-armitage", "logistic"] = "cochran-armitage",
     step_at: float | None = None,
 ) -> TrendResult:
@@ -212,7 +213,7 @@ def _fisher_p_many(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -
             t, k, n, obs = total[rows], col[rows], row[rows], a[rows]
 
             def no_more_likely(x: np.ndarray, i: np.ndarray) -> np.ndarray:
-                return hypergeom.logpmf(sign * x, t[i], k[i], n[i]) <= thr[rows][i]
+                return np.asarray(hypergeom.logpmf(sign * x, t[i], k[i], n[i]) <= thr[rows][i], dtype=bool)
 
             if sign == 1:  # observed below the mode: P(X <= a) + P(X >= x2), x2 the first x in [mode, hi] no more likely
                 x2 = _first_true(mode[rows], hi[rows] + 1, no_more_likely)
@@ -283,10 +284,10 @@ def funnel_limits(denominators: Sequence[int] | np.ndarray, p0: float) -> Funnel
     for name, q in (("lower_95", 0.025), ("upper_95", 0.975), ("lower_998", 0.001), ("upper_998", 0.999)):
         with np.errstate(invalid="ignore", divide="ignore"):
             out[name] = np.where(n > 0, binom.ppf(q, n, p0) / np.where(n > 0, n, 1), np.nan)
-    return FunnelLimits(float(p0), **out)
+    return FunnelLimits(float(p0), out["lower_95"], out["upper_95"], out["lower_998"], out["upper_998"])
 
 
-def bh_adjust(p_values: Sequence[float] | np.ndarray, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+def bh_adjust(p_values: ArrayLike, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
     """Benjamini-Hochberg q-values and reject flags; NaN p-values stay NaN and are not counted as tests."""
     p = np.asarray(p_values, dtype=float)
     q = np.full(p.shape, np.nan)

@@ -13,10 +13,11 @@ from typing import Any, Literal, Sequence
 import duckdb
 import pandas as pd
 
-from lt_workbench.config import DEFAULT_TAXONOMY_VERSION
+from lt_workbench.analysis.queries import query
 from lt_workbench.exceptions import TabulationError
 
-__all__ = ["Unit", "Disclosure", "UNITS", "UNIT_LABELS", "YEAR_BASES", "FRAMES", "FRAME_ALIASES", "DIMENSIONS", "SERIES_BREAKS", "PERFORMANCE_CAVEAT", "FrameSpec", "Dim", "frame_spec", "dimensions", "parse_where"]
+__all__ = ["Unit", "Disclosure", "UNITS", "UNIT_LABELS", "YEAR_BASES", "FRAMES", "FRAME_ALIASES", "DIMENSIONS", "SERIES_BREAKS", "PERFORMANCE_CAVEAT", "FrameSpec", "Dim", "frame_spec", "dimensions", "parse_where",
+           "YearSpan", "YEAR_MIN", "YEAR_MAX", "MAX_FILTER_VALUES", "cli_name", "canonical_where"]
 
 
 Unit = Literal["review", "child", "episode", "coding", "area"]
@@ -207,65 +208,166 @@ def _dim(name: str) -> Dim:
     if key not in DIMENSIONS:
         close = difflib.get_close_matches(key, sorted(DIMENSIONS), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise TabulationError(f"unknown dimension {name!r}{hint}: dimensions are {', '.join(DIMENSIONS)}")
+        hint = f" (did you mean {cli_name(close[0])!r}?)" if close else ""
+        raise TabulationError(f"unknown dimension {cli_name(name)!r}{hint}: dimensions are {', '.join(cli_name(d) for d in DIMENSIONS)}")
     return DIMENSIONS[key]
 
 
-def _values(dim: Dim, raw: Any, version: str) -> list[Any]:
-    """Normalise a where value (scalar, list, range, 'a,b' or 'Y1..Y2') and check it against the vocabulary."""
+# Years a review can have: dates are YYYY-MM-DD (schema) and real dates (validate), so 1..9999.
+YEAR_MIN, YEAR_MAX = 1, 9999
+# At most this many values in one filter (a list is bound value by value; ranges compile to BETWEEN).
+MAX_FILTER_VALUES = 1000
+
+
+@dataclass(frozen=True)
+class YearSpan:
+    """An inclusive range of years, either end open: `2015..2019`, `2015..` or `..2014`.
+
+    Compiled to a range predicate (one or two bound values), never to a list of years.
+    """
+
+    lo: int | None
+    hi: int | None
+
+    def __str__(self) -> str:
+        return f"{'' if self.lo is None else self.lo}..{'' if self.hi is None else self.hi}"
+
+    def contains(self, year: int) -> bool:
+        """Whether `year` is in the span."""
+        return (self.lo is None or year >= self.lo) and (self.hi is None or year <= self.hi)
+
+    def intersect(self, other: YearSpan) -> YearSpan | None:
+        """The years in both spans, or None when they do not overlap."""
+        lo = max((v for v in (self.lo, other.lo) if v is not None), default=None)
+        hi = min((v for v in (self.hi, other.hi) if v is not None), default=None)
+        if lo is not None and hi is not None and lo > hi:
+            return None
+        return YearSpan(lo, hi)
+
+
+WhereValues = list[Any] | YearSpan
+
+
+def cli_name(name: str) -> str:
+    """The one spelling of a dimension or frame name in messages and on the command line (`review-type`)."""
+    return str(name).replace("_", "-")
+
+
+def _year(dim: Dim, text: Any, raw: Any) -> int:
+    try:
+        year = int(str(text).strip())
+    except (TypeError, ValueError):
+        raise TabulationError(
+            f"where {cli_name(dim.name)}={raw!r}: {cli_name(dim.name)} takes whole numbers (2019 or 2015,2016) or a range "
+            "written FIRST..LAST (2015..2019), open at one end (2015.. or ..2014)"
+        ) from None
+    if not YEAR_MIN <= year <= YEAR_MAX:
+        raise TabulationError(
+            f"where {cli_name(dim.name)}={raw!r}: {year} is not a year a review can have ({YEAR_MIN}..{YEAR_MAX}); "
+            "leave an end open instead (e.g. 2015.. or ..2014)"
+        )
+    return year
+
+
+def _year_values(dim: Dim, raw: Any) -> WhereValues:
+    """Years: a range (open at either end) becomes a YearSpan; single years and lists stay a list."""
+    if isinstance(raw, YearSpan):
+        return raw
     if isinstance(raw, range):
-        vals: list[Any] = list(raw)
-    elif isinstance(raw, (list, tuple, set, frozenset)):
+        if raw.step != 1 or not len(raw):
+            raise TabulationError(f"where {cli_name(dim.name)}={raw!r}: give a non-empty range of consecutive years")
+        return _span(dim, raw.start, raw[-1], raw)
+    if isinstance(raw, str) and ".." in raw:
+        lo_text, _, hi_text = raw.partition("..")
+        lo = _year(dim, lo_text, raw) if lo_text.strip() else None
+        hi = _year(dim, hi_text, raw) if hi_text.strip() else None
+        if lo is None and hi is None:
+            raise TabulationError(f"where {cli_name(dim.name)}={raw!r}: give at least one end, e.g. 2015.. or ..2014")
+        return _span(dim, lo, hi, raw)
+    items = _items(dim, raw)
+    return sorted({_year(dim, v, raw) for v in items})
+
+
+def _span(dim: Dim, lo: int | None, hi: int | None, raw: Any) -> YearSpan:
+    for v in (lo, hi):
+        if v is not None:
+            _year(dim, v, raw)
+    if lo is not None and hi is not None and lo > hi:
+        raise TabulationError(
+            f"where {cli_name(dim.name)}={raw!r}: the range runs backwards; write FIRST..LAST, e.g. {hi}..{lo}"
+        )
+    return YearSpan(lo, hi)
+
+
+def _items(dim: Dim, raw: Any) -> list[Any]:
+    if isinstance(raw, (list, tuple, set, frozenset)):
         vals = sorted(raw, key=str) if isinstance(raw, (set, frozenset)) else list(raw)
-    elif isinstance(raw, str) and dim.kind == "int" and ".." in raw:
-        lo, _, hi = raw.partition("..")
-        try:
-            vals = list(range(int(lo), int(hi) + 1))
-        except ValueError:
-            raise TabulationError(f"where {dim.name}={raw!r}: a range is written FIRST..LAST, e.g. 2015..2019") from None
-        if not vals:
-            raise TabulationError(f"where {dim.name}={raw!r}: the range runs backwards; write FIRST..LAST, e.g. {hi.strip()}..{lo.strip()}")
     elif isinstance(raw, str) and "," in raw:
         vals = [v.strip() for v in raw.split(",") if v.strip()]
     else:
         vals = [raw]
-    if not vals:
-        raise TabulationError(f"where {dim.name}: no values given")
-    if dim.kind == "int":
-        try:
-            return [int(v) for v in vals]
-        except (TypeError, ValueError):
-            raise TabulationError(f"where {dim.name}={raw!r}: {dim.name} takes whole numbers (e.g. 2019 or 2015..2019)") from None
-    out = [str(v) for v in vals]
-    allowed: set[str] | None = None
-    if dim.vocabulary:
-        from lt_workbench.model.frames import codes
+    if not vals or all(isinstance(v, str) and not v.strip() for v in vals):
+        raise TabulationError(f"where {cli_name(dim.name)}: no values given")
+    if len(vals) > MAX_FILTER_VALUES:
+        raise TabulationError(
+            f"where {cli_name(dim.name)}: {len(vals)} values given; at most {MAX_FILTER_VALUES} (use a range for years)"
+        )
+    return vals
 
-        allowed = set(codes(dim.vocabulary, version))
-    elif dim.name == "factor_level":
-        allowed = set(_FACTOR_LEVELS)
-    elif dim.name == "series":
-        allowed = {"SCR", "CSPR", "other"}
-    if allowed is not None:
-        for v in out:
-            if v not in allowed:
-                close = difflib.get_close_matches(v, sorted(allowed), n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
+
+def _allowed(dim: Dim, version: str) -> dict[str, str] | None:
+    """Accepted spellings (lower case) -> code: every code and every label of the dimension's vocabulary."""
+    if dim.vocabulary:
+        from lt_workbench.model.frames import taxonomy_frame
+
+        t = taxonomy_frame(version)
+        t = t[t["frame"] == dim.vocabulary]
+        out = {str(label).strip().lower(): str(code) for code, label in zip(t["code"], t["label"], strict=True)}
+        out.update({str(code).lower(): str(code) for code in t["code"]})
+        return out
+    if dim.name == "factor_level":
+        return {c.lower(): c for c in _FACTOR_LEVELS}
+    if dim.name == "series":
+        return {c.lower(): c for c in ("SCR", "CSPR", "other")}
+    return None
+
+
+def _values(dim: Dim, raw: Any, version: str) -> WhereValues:
+    """Normalise a where value and check it against the vocabulary.
+
+    Years: 2019, a list, `2015..2019`, `2015..`, `..2014` or a Python range (a YearSpan for ranges).
+    Other dimensions: a value, a list or 'a,b'; codes or labels in any case (`"North West"`).
+    """
+    if dim.kind == "int":
+        return _year_values(dim, raw)
+    allowed = _allowed(dim, version)
+    if isinstance(raw, str) and allowed is not None and raw.strip().lower() in allowed:
+        return [allowed[raw.strip().lower()]]  # a label may contain a comma
+    out: list[str] = []
+    for v in (str(x).strip() for x in _items(dim, raw)):
+        if allowed is not None:
+            code = allowed.get(v.lower())
+            if code is None:
+                codes = sorted(set(allowed.values()))
+                close = difflib.get_close_matches(v, codes, n=1) or difflib.get_close_matches(v.lower(), sorted(allowed), n=1)
+                hint = f" (did you mean {allowed.get(close[0], close[0])!r}?)" if close else ""
                 raise TabulationError(
-                    f"where {dim.name}={v!r} is not a known value{hint}; values are {', '.join(sorted(allowed)[:40])}"
+                    f"where {cli_name(dim.name)}={v!r} is not a known value{hint}; values are {', '.join(codes[:40])}"
+                    + (" ..." if len(codes) > 40 else "") + " (codes or their labels, in any case)"
                 )
+            v = code
+        if v not in out:
+            out.append(v)
     return out
 
 
+def canonical_where(parsed: Sequence[tuple[Dim, WhereValues]]) -> dict[str, str]:
+    """Filters as recorded in every output's attrs: dimension -> `code`, `a,b`, `2015..2019`, `2015..` or `..2014`."""
+    return {d.name: str(v) if isinstance(v, YearSpan) else ",".join(str(x) for x in v) for d, v in parsed}
+
+
 def _codes(con: duckdb.DuckDBPyConnection, spec: FrameSpec, level: int | None, version: str) -> pd.DataFrame:
-    sql = """
-        SELECT t.code, t.label, t.depth, t.sort_key, a.root
-        FROM taxonomy AS t
-        JOIN code_ancestors AS a ON a.version = t.version AND a.frame = t.frame AND a.code = t.code AND a.ancestor = t.code
-        WHERE t.frame = ? AND t.version = ? AND (? IS NULL OR t.depth = ?)
-        ORDER BY t.sort_key
-    """
-    out = con.execute(sql, [spec.name, version, level, level]).df()
+    out = con.execute(query("frame_codes"), [spec.name, version, level, level]).df()
     if out.empty:
         raise TabulationError(f"frame {spec.cli!r} has no codes in taxonomy {version!r}" + (f" at level {level}" if level else ""))
     return out
@@ -273,26 +375,31 @@ def _codes(con: duckdb.DuckDBPyConnection, spec: FrameSpec, level: int | None, v
 
 def _sort_keys(con: duckdb.DuckDBPyConnection, dim: Dim, version: str) -> dict[Any, int]:
     if dim.vocabulary:
-        rows = con.execute("SELECT code, sort_key FROM taxonomy WHERE frame = ? AND version = ?", [dim.vocabulary, version]).fetchall()
-        return dict(rows)
+        return dict(_order(con, dim.vocabulary, version))
     if dim.name == "factor_level":
         return {c: i for i, c in enumerate(_FACTOR_LEVELS)}
     return {}
 
 
-def _vocab_codes(d: Dim) -> list[str]:
+def _vocab_codes(d: Dim, version: str) -> list[str]:
+    """The codes of a dimension's vocabulary in taxonomy `version`, in frame order."""
     from lt_workbench.model.frames import taxonomy_frame
 
-    t = taxonomy_frame(DEFAULT_TAXONOMY_VERSION)
+    t = taxonomy_frame(version)
     return list(t.loc[t["frame"] == d.vocabulary, "code"])
 
 
 def _labels(con: duckdb.DuckDBPyConnection, frame: str, version: str) -> dict[str, str]:
-    return dict(con.execute("SELECT code, label FROM taxonomy WHERE frame = ? AND version = ?", [frame, version]).fetchall())
+    return {str(code): str(label) for code, label, _, _ in _terms(con, frame, version)}
 
 
 def _order(con: duckdb.DuckDBPyConnection, frame: str, version: str) -> dict[str, int]:
-    return dict(con.execute("SELECT code, sort_key FROM taxonomy WHERE frame = ? AND version = ?", [frame, version]).fetchall())
+    return {str(code): int(key) for code, _, _, key in _terms(con, frame, version)}
+
+
+def _terms(con: duckdb.DuckDBPyConnection, frame: str, version: str) -> list[tuple[Any, ...]]:
+    """(code, label, depth, sort_key) of every code of `frame` in `version`, in frame order."""
+    return con.execute(query("frame_terms"), [frame, version]).fetchall()
 
 
 def parse_where(items: Sequence[str]) -> dict[str, str]:
@@ -304,6 +411,6 @@ def parse_where(items: Sequence[str]) -> dict[str, str]:
             raise TabulationError(f"--where {item!r}: write DIMENSION=VALUE, e.g. --where region=london or --where year=2015..2019")
         key = _dim(name.strip()).name
         if key in out:
-            raise TabulationError(f"--where {key} given twice: list several values as {key}=a,b")
+            raise TabulationError(f"--where {cli_name(key)} given twice: list several values as {cli_name(key)}=a,b")
         out[key] = value.strip()
     return out

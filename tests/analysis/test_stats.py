@@ -104,7 +104,7 @@ def test_bh_matches_statsmodels_and_benjamini_hochberg_1995() -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(*[st.integers(0, 60)] * 4), min_size=1, max_size=30), st.sampled_from(["sample", "conditional"]))
 def test_fisher_many_is_fisher_2x2_table_by_table(tables: list[tuple[int, int, int, int]], kind: str) -> None:
-    a, b, c, d = (np.array(col) for col in zip(*tables))
+    a, b, c, d = (np.array(col) for col in zip(*tables, strict=False))
     many = stats.fisher_many(a, b, c, d, kind)
     for i, t in enumerate(tables):
         one = stats.fisher_2x2(*t, or_kind=kind)
@@ -118,7 +118,7 @@ def test_fisher_many_on_large_tables_and_bad_input() -> None:
     rng = np.random.default_rng(3)
     rows = [(int(ab), int(na - ab), int(nb - ab), int(10_000 - na - nb + ab))
             for na, nb in rng.integers(200, 4000, size=(40, 2)) for ab in [int(rng.integers(0, min(na, nb)))]]
-    a, b, c, d = (np.array(col) for col in zip(*rows))
+    a, b, c, d = (np.array(col) for col in zip(*rows, strict=False))
     many = stats.fisher_many(a, b, c, d)
     want = [fisher_exact([[w, x], [y, z]]).pvalue for w, x, y, z in rows]
     assert many["p_value"] == pytest.approx(want, rel=1e-6, abs=1e-300)

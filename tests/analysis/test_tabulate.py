@@ -180,7 +180,7 @@ def oracle(docs: list[dict], frame: str, *, level: int | None = None, by: tuple[
                 elif b in CODING_DIMS:
                     value_sets.append([coding[1]] if coding is not None else VOCAB[b])
             for group in itertools.product(*value_sets):
-                g = dict(zip(by, group))
+                g = dict(zip(by, group, strict=False))
                 kids_g = [ch for ch in kids if all(g[b] in _child_values(ch, b) for b in by if b in CHILD_DIMS)]
                 eps_g = eps
                 if any(b in EPISODE_DIMS for b in by):
@@ -200,7 +200,7 @@ def oracle(docs: list[dict], frame: str, *, level: int | None = None, by: tuple[
                         counts[(c, *group)].add(key)
     out: dict[tuple, tuple[int, int]] = {}
     for k, keys in counts.items():
-        pop = tuple(v for b, v in zip(by, k[1:]) if b not in CODING_DIMS or unit == "coding")
+        pop = tuple(v for b, v in zip(by, k[1:], strict=False) if b not in CODING_DIMS or unit == "coding")
         out[k] = (len(keys), len(dens[pop]))
     out["__dens__"] = {k: len(v) for k, v in dens.items()}  # type: ignore[assignment]
     return out
@@ -462,7 +462,7 @@ def test_pattern_cooccurrence_matches_plain_python(docs: list[dict], db: Path) -
         assert row.jaccard == pytest.approx(n_ab / (n_a + n_b - n_ab))
         assert row.lift == pytest.approx(n_ab * n / (n_a * n_b))
     pairs = {(a, b) for s in sets for a in s for b in s if a < b}
-    assert pairs == set(zip(t["code_a"], t["code_b"]))
+    assert pairs == set(zip(t["code_a"], t["code_b"], strict=False))
 
 
 def test_factor_pattern_cooccurrence_within_episodes(docs: list[dict], db: Path) -> None:
@@ -517,7 +517,7 @@ def test_factor_pattern_cooccurrence_within_reviews_is_a_2x2_table(docs: list[di
     assert t.attrs["unit"] == "review"
     fac = [{f["code"].split(".")[0] for e in d["episodes"] for f in e.get("factors") or []} for d in docs]
     pat = [{p["code"].split(".")[0] for p in d.get("patterns") or []} for d in docs]
-    want = {(a, b): sum(a in f and b in p for f, p in zip(fac, pat)) for f0, p0 in zip(fac, pat) for a in f0 for b in p0}
+    want = {(a, b): sum(a in f and b in p for f, p in zip(fac, pat, strict=False)) for f0, p0 in zip(fac, pat, strict=False) for a in f0 for b in p0}
     got = {(r.code_a, r.code_b): r.n_ab for r in t.itertuples(index=False)}
     assert got == want and got
     for r in t.itertuples(index=False):
@@ -534,13 +534,13 @@ def test_evidence_lists_every_coding_behind_a_cell(docs: list[dict], db: Path) -
     t = tab.evidence("P2", where={"region": "north_west"}, db=db)
     want = {(d["review_id"], p["finding"], e) for d in docs if d["area"]["region"] == "north_west"
             for p in d.get("patterns") or [] if p["code"].startswith("P2") for e in p["episodes"]}
-    assert set(zip(t["review_id"], t["finding"], t["episode_id"])) == want
+    assert set(zip(t["review_id"], t["finding"], t["episode_id"], strict=False)) == want
     cell = tab.frequency("patterns", level=1, where={"region": "north_west"}, db=db)
     assert t["review_id"].nunique() == int(cell.loc[cell["code"] == "P2", "count"].iloc[0])
     f = tab.evidence("FL.WORK", db=db)
     want_notes = {(d["review_id"], e["episode_id"], fc["note"]) for d in docs for e in d["episodes"]
                   for fc in e.get("factors") or [] if fc["code"].startswith("FL.WORK")}
-    assert set(zip(f["review_id"], f["episode_id"], f["note"])) == want_notes
+    assert set(zip(f["review_id"], f["episode_id"], f["note"], strict=False)) == want_notes
     with pytest.raises(TabulationError, match="never appear in public"):
         tab.evidence("P2", db=db, disclosure="public")
 
@@ -569,7 +569,7 @@ def test_overdue_as_of_a_date(docs: list[dict], db: Path) -> None:
     t = tab.overdue("2021-06-30", db=db)
     want = {(d["review_id"], r["rec_id"]) for d in docs for r in d.get("recommendations") or []
             if r.get("due") and r["due"] < "2021-06-30" and r["status"] not in ("completed", "not_accepted")}
-    assert set(zip(t["review_id"], t["rec_id"])) == want
+    assert set(zip(t["review_id"], t["rec_id"], strict=False)) == want
     assert list(t["due"]) == sorted(t["due"])
 
 
@@ -621,7 +621,7 @@ def test_property_rollups_never_count_a_review_twice(seed: int, n: int, level: i
     docs, dbp, tmp = _load_random(seed, n)
     with tmp:
         t = tab.frequency("patterns", db=dbp)
-        by_code = dict(zip(t["code"], t["count"]))
+        by_code = dict(zip(t["code"], t["count"], strict=False))
         assert (t["count"] <= t["denominator"]).all()
         for code, count in by_code.items():
             # exactly the reviews with some finding at or below the code, however many findings

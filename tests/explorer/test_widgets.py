@@ -305,8 +305,10 @@ def test_a_filter_that_leaves_no_reviews_says_so(explorer: Explorer, con) -> Non
     assert explorer.csv_button.disabled and explorer.current_table() is None
     with pytest.raises(TabulationError, match="no reviews"):
         explorer.csv_bytes()
-    explorer.filters.disclosure.value = "public"  # a 0 is a true zero: public mode says the same
-    assert explorer.empty and "No reviews match these filters" in explorer.status.value
+    # Public mode refuses an area filter as it refuses an area dimension (#13), and says so without naming the area.
+    with pytest.raises(TabulationError, match="public output never shows one area"):
+        explorer.filters.disclosure.value = "public"
+    assert "public output never shows one area" in explorer.status.value and area not in explorer.status.value
     explorer.filters.disclosure.value = "restricted"
     explorer.filters.set(area=None, years=(explorer.filters.years.min, explorer.filters.years.max))
     assert not explorer.empty and explorer.in_scope > 0 and "No reviews match" not in explorer.status.value

@@ -1,0 +1,7 @@
+-- keys_pattern_episodes: the documented key of pattern_episodes, (review_id, finding_no, episode_id), is unique and its parts are not NULL.
+-- grain: one row per offending key value (expected: none). parameters: none. ordering: the key
+SELECT review_id, finding_no, episode_id, count(*) AS rows_with_key
+FROM pattern_episodes
+GROUP BY ALL
+HAVING count(*) > 1 OR review_id IS NULL OR finding_no IS NULL OR episode_id IS NULL
+ORDER BY ALL
