@@ -13,6 +13,7 @@ compares like with like. Writes the "Tabulation" section of RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import os
 import importlib.util
 import sys
 import tempfile
@@ -168,6 +169,7 @@ def main() -> None:
     sizes = args.sizes + ([100_000] if args.with_100k else [])
     generate, source = _generator()
 
+    load_before = os.getloadavg()
     results: dict[str, dict[int, tuple[float, float | None]]] = {}
     load_times: dict[int, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -205,6 +207,7 @@ def main() -> None:
     slow = [name for name, per in results.items() if per[goal_n][0] >= 0.1]
     body = f"""
 Machine: {machine()}; scipy {version('scipy')}, statsmodels {version('statsmodels')}.
+Load average (1, 5, 15 min) at start {_load(load_before)}, at end {_load(os.getloadavg())}: the machine is shared, so read the ratios.
 Corpus: {source}, seed 11; load (validate + insert + derived tables) took {', '.join(f'{load_times[n]:.1f} s at {n:,}' for n in sizes)}.
 Method: median of {args.repeat} calls through `lt_workbench.analysis.tabulate` on an open read-only connection; pandas: the same table
 from the base tables already in memory (roll-up by splitting codes, distinct counts), checked equal to ours; ratio = ours / pandas
@@ -219,6 +222,10 @@ Factor x pattern within episodes joins the factor and pattern code sets of each 
     print(body)
     if not args.no_write:
         write_section("Tabulation", body)
+
+
+def _load(avg: tuple[float, float, float]) -> str:
+    return " / ".join(f"{x:.2f}" for x in avg)
 
 
 if __name__ == "__main__":
