@@ -134,7 +134,7 @@ def main() -> None:
                 b = 1000 * statistics.median(base)
                 rows.append((mode, t_open, len(marks), med, p90, b))
                 print(f"{mode}: open {t_open:.2f} s; baseline {b:.0f} ms; " + "; ".join(
-                    f"{s} {m:.0f} ms (p90 {p:.0f})" for s, m, p in zip(STAGES, med, p90)))
+                    f"{s} {m:.0f} ms (p90 {p:.0f})" for s, m, p in zip(STAGES, med, p90, strict=True)))
         finally:
             con.close()
     load_after = os.getloadavg()[0]
@@ -161,7 +161,7 @@ def main() -> None:
     ]
     for mode, t_open, n, med, p90, b in rows:
         lines.append(f"| {mode} | {t_open * 1000:.0f} ms | {b:.0f} | "
-                     + " | ".join(f"{m:.0f} ({p:.0f})" for m, p in zip(med, p90)) + f" | {med[0] / b:.2f}x |")
+                     + " | ".join(f"{m:.0f} ({p:.0f})" for m, p in zip(med, p90, strict=True)) + f" | {med[0] / b:.2f}x |")
     worst_bar = max(r[3][0] for r in rows)
     worst_figs = max(r[3][2] for r in rows)
     verdict = (f"Goal (filter change → redrawn figure under {GOAL_MS:.0f} ms median at {args.reviews:,} reviews): "

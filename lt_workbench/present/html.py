@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Callable
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -63,6 +63,16 @@ _figure_counter = 0
 # Output: offline plotly and deterministic ids
 
 
+def _ipython_display(markup: str, kind: str = "html") -> None:
+    """Display HTML (or Markdown) in the running notebook; IPython's display functions are untyped."""
+    from IPython import display as ipd
+
+    show_fn: Callable[..., None] = ipd.display
+    wrap: Callable[[str], object] = ipd.Markdown if kind == "markdown" else ipd.HTML
+    show_fn(wrap(markup))
+
+
+
 def _next_id() -> str:
     global _figure_counter
     _figure_counter += 1
@@ -74,10 +84,10 @@ def _register_renderer() -> None:
     import plotly.io as pio
     from plotly.io.base_renderers import MimetypeRenderer
 
-    class OfflineHtmlRenderer(MimetypeRenderer):
+    class OfflineHtmlRenderer(MimetypeRenderer):  # type: ignore[misc]  # plotly is untyped
         """text/html with a numbered div id and no scripts from elsewhere; plotly.js comes from init_notebook()."""
 
-        def to_mimebundle(self, fig_dict: dict) -> dict:
+        def to_mimebundle(self, fig_dict: dict[str, Any]) -> dict[str, str]:
             return {"text/html": figure_html(go.Figure(fig_dict), _next_id())}
 
     pio.renderers["lt_offline"] = OfflineHtmlRenderer()
@@ -91,7 +101,6 @@ def init_notebook() -> None:
     plotly's own "notebook" renderer would embed the library too, but adds a MathJax script from a CDN
     to every figure, and its default renderer under papermill emits only a mimetype nbconvert drops.
     """
-    from IPython.display import HTML, display
     from plotly.offline import get_plotlyjs
 
     global _figure_counter
@@ -101,7 +110,7 @@ def init_notebook() -> None:
         "<script type=\"text/javascript\">window.PlotlyConfig = {MathJaxConfig: 'local'};</script>\n"
         f"<script type=\"text/javascript\">{get_plotlyjs()}</script>\n"
     )
-    display(HTML(REPORT_CSS + script))
+    _ipython_display(REPORT_CSS + script)
 
 
 def figure_html(fig: go.Figure, div_id: str) -> str:
@@ -109,7 +118,7 @@ def figure_html(fig: go.Figure, div_id: str) -> str:
     import plotly.io as pio
 
     height = fig.layout.height or 480
-    return pio.to_html(
+    out: str = pio.to_html(
         fig,
         include_plotlyjs=False,
         include_mathjax=False,
@@ -120,20 +129,19 @@ def figure_html(fig: go.Figure, div_id: str) -> str:
         validate=True,
         config={"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["select2d", "lasso2d"]},
     )
+    return out
 
 
 def show(fig: go.Figure) -> None:
     """Display a figure as interactive, offline HTML with a deterministic id (lt-figure-NN)."""
-    from IPython.display import HTML, display
 
-    display(HTML(figure_html(fig, _next_id())))
+    _ipython_display(figure_html(fig, _next_id()))
 
 
 def show_text(markdown: str) -> None:
     """Plain-words text computed from the data, as Markdown."""
-    from IPython.display import Markdown, display
 
-    display(Markdown(markdown))
+    _ipython_display(markdown, "markdown")
 
 
 # --------------------------------------------------------------------------------------------
@@ -190,9 +198,8 @@ def table_html(
 
 def show_table(df: pd.DataFrame, columns: Mapping[str, str], *, note: str | None = None, **kwargs: Any) -> None:
     """Display table_html() with an optional note underneath (unit, symbols)."""
-    from IPython.display import HTML, display
 
     out = table_html(df, columns, **kwargs)
     if note:
         out += f'<p class="lt-note">{html.escape(note)}</p>'
-    display(HTML(out))
+    _ipython_display(out)
