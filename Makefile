@@ -40,12 +40,12 @@ browser-deps:
 	else echo "WARNING: no root apt-get; the browser test will be skipped"; fi
 
 ## test: set up and run every test; nbval also runs every notebook in notebooks/ on a fresh sample database.
-test: $(STAMP) browser-deps
+test: $(STAMP) browser-deps lint
 	@D=$$(mktemp -d) && $(BIN)/lt-workbench load data/sample data/examples --db $$D/notebooks.duckdb >/dev/null \
 	  && LT_WORKBENCH_DB=$$D/notebooks.duckdb $(BIN)/python -m pytest -q --nbval-lax tests notebooks; \
 	  rc=$$?; rm -rf $$D; exit $$rc
 
-## lint: ruff, mypy and the module-size check (run by make test once the tree is clean).
+## lint: ruff, mypy (strict) and the module-size check; make test runs it first.
 lint: $(STAMP)
 	$(BIN)/ruff check lt_workbench tests benchmarks
 	$(BIN)/mypy

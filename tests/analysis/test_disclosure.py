@@ -56,7 +56,7 @@ def test_primary_suppression_per_profile(profile: str, hidden: range) -> None:
     counts = list(range(0, 14))
     p = protect(_flat(counts), profile=profile)
     base = PROFILES[profile].rounding
-    for n, shown, flag in zip(counts, p.table["count"], p.table["suppressed"]):
+    for n, shown, flag in zip(counts, p.table["count"], p.table["suppressed"], strict=True):
         if n in hidden:
             assert shown == C and flag
         else:
@@ -121,7 +121,7 @@ def _grid(grid: dict[str, list[int]], years: list[str], row_dim: str, den: int =
     all_row = [sum(v[i] for v in grid.values()) for i in range(len(years))]
     nrows = len(grid)
     for name, vals in [*grid.items(), ("All", all_row)]:
-        for y, v in zip([*years, "All"], [*vals, sum(vals)]):
+        for y, v in zip([*years, "All"], [*vals, sum(vals)], strict=True):
             d = den * (nrows if name == "All" else 1) * (len(years) if y == "All" else 1)
             rows.append(_row("P2.1", v, d, **{row_dim: name, "year": y}))
     return pd.DataFrame(rows)
@@ -141,7 +141,7 @@ def test_secondary_suppression_regions_by_years_nothing_recoverable() -> None:
     assert hidden == {("North", "2019"), ("North", "2020"), ("East", "2019"), ("East", "2020")}
     # Explicit subtraction: every line through a hidden cell leaves two unknowns.
     # Row North: 2019 + 2020 = total (shown, rounded or not: true value 15); column 2019: North + East = 21 - 10
-    true = {(r, y): v for r, vals in grid.items() for y, v in zip(["2019", "2020"], vals)}
+    true = {(r, y): v for r, vals in grid.items() for y, v in zip(["2019", "2020"], vals, strict=True)}
     north_total, south_2019, south_2020 = 15, 10, 11
     col_2019, col_2020, east_total = 21, 32, 17
     # Two different non-negative completions agree with every shown number, so no cell is determined.
@@ -344,7 +344,7 @@ def geo_tables(draw):
         for a in al:
             for y in years:
                 counts = [draw(small) for _ in codes]
-                for c, n in zip(codes, counts):
+                for c, n in zip(codes, counts, strict=True):
                     base[c, region, a, y] = n
                 dens[region, a, y] = sum(counts) if partition else max(counts) + draw(st.integers(0, 15))
     rows = []
