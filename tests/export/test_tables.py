@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from lt_workbench import tabulate as tab
-from lt_workbench.exceptions import ExportError
+from lt_workbench.exceptions import ExportError, TabulationError
 from lt_workbench.export import write_table
 from lt_workbench.model.frames import gss_codes, labels
 from lt_workbench.model.snapshot import snapshot
@@ -144,6 +144,12 @@ def test_gss_codes_of_regions_and_nations() -> None:
 def test_public_about_facts_never_name_an_area(corpus_db: Path, tmp_path: Path) -> None:
     from lt_workbench.export.about import about_facts
 
-    table = tab.frequency("patterns", level=1, where={"area": "TST-01"}, db=corpus_db, disclosure="public")
+    # Public mode refuses an area filter outright, without naming the area ...
+    with pytest.raises(TabulationError) as refused:
+        tab.frequency("patterns", level=1, where={"area": "TST-01"}, db=corpus_db, disclosure="public")
+    assert "TST-01" not in str(refused.value)
+    # ... and should a public table with an area filter ever reach the About facts, they still do not name it.
+    table = tab.frequency("patterns", level=1, where={"area": "TST-01"}, db=corpus_db, disclosure="restricted")
+    table.attrs["disclosure"] = "public"
     facts = about_facts(table, db=corpus_db)
     assert "TST-01" not in json.dumps(facts) and facts["filters"]["area"] == "(not shown in public output)"
