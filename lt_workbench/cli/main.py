@@ -80,6 +80,15 @@ class _Group(TyperGroup):
         super().__init__(*args, **kwargs)
         _plain_help(self)
 
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        # Ctrl-C while the command line is parsed (long lists of paths take a moment): nothing has begun. typer would
+        # turn it into a silent exit 130; say so, as for an interrupt anywhere else.
+        try:
+            return super().make_context(*args, **kwargs)
+        except KeyboardInterrupt:
+            err("lt-workbench: interrupted")
+            raise
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
@@ -164,6 +173,9 @@ def main() -> None:
     except WorkbenchError as e:  # raised outside a command (e.g. while building the group)
         err(f"lt-workbench: error: {e}")
         sys.exit(2)
+    except KeyboardInterrupt:  # while the command group was being built: nothing has begun
+        err("lt-workbench: interrupted")
+        sys.exit(130)
 
 
 # --- command groups: one import line each ----------------------------------------------------------
