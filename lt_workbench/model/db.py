@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 from functools import lru_cache
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import pyarrow as pa
@@ -14,11 +15,12 @@ from sqlglot import exp
 
 from lt_workbench.config import DEFAULT_DB, FRAMES_DIR, SQL_DIR
 from lt_workbench.exceptions import DatabaseDamaged, DatabaseError
-from lt_workbench.model.files import entry_for, explain, manifest_path, rebuild_hint
+from lt_workbench.model.files import entry_for, explain, rebuild_hint
 from lt_workbench.model.frames import available_versions, taxonomy_frame
+from lt_workbench.model.publish import writing
 
 __all__ = [
-    "connect", "ensure_schema", "schema_state", "refresh_derived", "derive_incoming", "derived_tables", "derived_review_tables", "derived_select", "sql_file",
+    "connect", "write", "ensure_schema", "schema_state", "refresh_derived", "derive_incoming", "derived_tables", "derived_review_tables", "derived_select", "sql_file",
     "TABLES", "REVIEW_TABLES",
 ]
 
@@ -213,29 +215,45 @@ def schema_state(con: duckdb.DuckDBPyConnection) -> str:
     return "current" if stored and stored[0][0] == _fingerprint() else "stale"
 
 
-def connect(db: str | Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the workbench database (default data/workbench.duckdb), ready to query.
+def connect(db: str | Path | None = None, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    """Open the workbench database (default data/workbench.duckdb) read-only, ready to query.
 
-    Read-only connections (the explorer, reports, tabulations) read the published snapshot and
-    never write: the database must exist, its file must match its manifest entry (size), and its
-    derived tables must have been built by this version's SQL and frames, else a DatabaseError
-    says to run `lt-workbench upgrade` (reads never migrate). A read-only connection keeps the
-    snapshot it opened until it is closed, whatever loads publish meanwhile.
+    Reads never write: the connection reads the published snapshot, so it never blocks a load and
+    never changes the file or its recorded checksum. The database must exist, its file must match
+    its manifest entry (size), and its derived tables must have been built by this version's SQL
+    and frames, else a DatabaseError says to run `lt-workbench upgrade` (reads never migrate). The
+    connection keeps the snapshot it opened until it is closed, whatever loads publish meanwhile.
 
-    A read-write connection writes the published file in place (needing every reader closed);
-    lt-workbench's own commands write a new snapshot instead (model.publish.writing).
+    To write, use `write(db)`: it builds the next snapshot and publishes it atomically with its
+    checksum, as loads do. `read_only=False` is refused with a DatabaseError saying so (writing the
+    published file in place would fail while any reader has it open, and would leave `info` and
+    `check` unable to vouch for the file).
     """
     path = Path(db) if db is not None else DEFAULT_DB
-    if read_only:
-        return _open_read_only(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(path))
-    except duckdb.Error as e:
-        raise explain(path, e, "cannot open") from e
-    manifest_path(path).unlink(missing_ok=True)  # written in place: the recorded checksum no longer holds
-    ensure_schema(con)
-    return con
+    if not read_only:
+        raise DatabaseError(
+            f"connect({str(path)!r}, read_only=False) would write the published database in place; connections are "
+            f"read-only. To change {path}, write a new snapshot: `with lt_workbench.db.write({str(path)!r}) as con: ...` "
+            "(published atomically with its checksum when the block ends; readers keep their view)"
+        )
+    return _open_read_only(path)
+
+
+@contextlib.contextmanager
+def write(db: str | Path | None = None, *, wait: float = 0.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Write to the database from Python the way `lt-workbench load` does: `with write(db) as con: ...`.
+
+    Takes the writer lock (waiting up to `wait` seconds; DatabaseBusy past that, database unchanged),
+    opens a copy of the published snapshot (or a new database) read-write with the documented tables,
+    and yields it. When the block ends normally the derived tables are rebuilt from the base tables
+    and the copy is published by one atomic rename with its checksum; readers keep the snapshot they
+    opened. When the block raises, nothing is published and the copy is removed.
+    """
+    path = Path(db) if db is not None else DEFAULT_DB
+    with writing(path, wait=wait) as w:
+        ensure_schema(w.con)
+        yield w.con
+        refresh_derived(w.con)  # the file is published whole or not at all, so no transaction is needed here
 
 
 def _open_read_only(path: Path) -> duckdb.DuckDBPyConnection:

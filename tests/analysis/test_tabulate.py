@@ -748,7 +748,8 @@ def test_empty_database_gives_empty_or_zero_tables(tmp_path: Path) -> None:
     from lt_workbench.model import db as lt_db
 
     path = tmp_path / "empty.duckdb"
-    lt_db.connect(path).close()
+    with lt_db.write(path):  # a new, empty database with the documented tables
+        pass
     t = tab.frequency("patterns", level=1, db=path)
     assert list(t["count"]) == [0] * 6 and set(t["denominator"]) == {0}
     assert tab.frequency("patterns", level=1, by=("region",), db=path).empty

@@ -224,3 +224,81 @@ def test_check_finds_derived_rows_that_differ_from_a_rebuild(tmp_path: Path) -> 
     bad = _cli("check", "--db", str(db))
     assert bad.returncode == 1
     assert "FAIL derived review_codes: 3 rows differ from a rebuild" in bad.stdout
+
+
+def _stamp(db: Path) -> tuple[int, int, int]:
+    st = db.stat()
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def test_the_public_connect_reads_by_default_and_leaves_the_file_and_its_checksum_alone(tmp_path: Path) -> None:
+    from lt_workbench.db import connect as public_connect
+    from lt_workbench.model.snapshot import verify_file
+
+    db = tmp_path / "r.duckdb"
+    load(FIRST, db, progress=False)
+    before, manifest = _stamp(db), manifest_path(db).read_bytes()
+    con = public_connect(db)  # the documented call, no arguments beyond the path
+    try:
+        assert con.execute("SELECT count(*) FROM reviews").fetchall()[0][0] == 30
+        with pytest.raises(duckdb.Error, match="read-only"):
+            con.execute("CREATE TABLE scratch (x INTEGER)")
+        load(SECOND, db, progress=False)  # an open reader does not block a load, and keeps its view
+        assert con.execute("SELECT count(*) FROM reviews").fetchall()[0][0] == 30
+    finally:
+        con.close()
+    assert manifest_path(db).exists() and manifest_path(db).read_bytes() != manifest  # the load's, not removed
+    assert _stamp(db) != before
+    assert verify_file(db).startswith("matches snapshot")
+    done = _cli("check", "--db", str(db))
+    assert done.returncode == 0 and "FAIL" not in done.stdout, done.stdout
+    with pytest.raises(DatabaseError, match=r"lt_workbench\.db\.write"):
+        public_connect(db, read_only=False)
+    assert verify_file(db).startswith("matches snapshot")
+
+
+def test_write_publishes_a_checksummed_snapshot_and_an_error_publishes_nothing(tmp_path: Path) -> None:
+    from lt_workbench.db import connect as public_connect
+    from lt_workbench.db import write
+    from lt_workbench.model.snapshot import verify_file
+
+    db = tmp_path / "w.duckdb"
+    load(FIRST, db, progress=False)
+    reader = subprocess.Popen([*CLI[:1], "-c", textwrap.dedent(f"""
+        import sys
+        from lt_workbench.db import connect
+        con = connect({str(db)!r})
+        print(con.execute("SELECT count(*) FROM reviews").fetchall()[0][0], flush=True)
+        sys.stdin.readline()
+        print(con.execute("SELECT count(*) FROM reviews").fetchall()[0][0], flush=True)
+    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout is not None and reader.stdin is not None
+        assert reader.stdout.readline().strip() == "30"
+        with duckdb.connect(str(db), read_only=True) as peek:
+            gone = [r for (r,) in peek.execute("SELECT review_id FROM reviews ORDER BY review_id LIMIT 2").fetchall()]
+        with write(db) as con:  # a reader in another process is open on the file meanwhile
+            con.execute("DELETE FROM reviews WHERE review_id IN (?, ?)", gone)
+        out, _ = reader.communicate("\n", timeout=60)
+        assert out.strip() == "30"  # the reader kept the snapshot it opened
+    finally:
+        reader.kill()
+    assert verify_file(db).startswith("matches snapshot")
+    con = public_connect(db)
+    try:
+        assert con.execute("SELECT count(*) FROM reviews").fetchall()[0][0] == 28
+        assert con.execute("SELECT count(*) FROM review_codes WHERE review_id IN (?, ?)", gone).fetchall()[0][0] == 0
+    finally:
+        con.close()
+    assert _cli("check", "--db", str(db)).returncode == 0  # derived tables rebuilt before publishing
+    before = _stamp(db)
+    with pytest.raises(ZeroDivisionError):
+        with write(db) as con:
+            con.execute("DELETE FROM reviews")
+            1 / 0
+    assert _stamp(db) == before and verify_file(db).startswith("matches snapshot")
+    assert not list(tmp_path.glob("*.next-*"))
+    empty = tmp_path / "new.duckdb"
+    with write(empty):
+        pass
+    assert verify_file(empty).startswith("matches snapshot") and snapshot(empty)["reviews"] == 0
