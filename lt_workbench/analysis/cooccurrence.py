@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from lt_workbench.analysis import stats
-from lt_workbench.analysis.plan import _coding_filters, _connection, _scope, _scope_plan, refuse_public_area
+from lt_workbench.analysis.plan import _coding_lists, _connection, _Plan, _scope, _scope_plan, refuse_public_area
+from lt_workbench.analysis.queries import query
 from lt_workbench.analysis.publish import _protect_cooccurrence, _restricted_note, profile_threshold
 from lt_workbench.analysis.shape import rank
 from lt_workbench.analysis.vocab import UNIT_LABELS, Disclosure, _dim, _labels, _order, canonical_where
@@ -81,60 +82,12 @@ def cooccurrence(
                 f"rather than picking pairs; to see the pairs that include {value} use with_code={str(value)!r} "
                 f"(CLI: --with {value})"
             )
-    # The unit's key as columns (k, k2), not a concatenated string (a third faster on episodes).
-    def same(a: str, b: str) -> str:
-        return f"{a}.k = {b}.k" if unit == "review" else f"{a}.k = {b}.k AND {a}.k2 = {b}.k2"
-
-    n_sql = "count(DISTINCT s.review_id)" if unit == "review" else "count(*)"  # scope rows are distinct episodes
     with _connection(db, con) as c:
         plan = _scope_plan(c, "patterns", where, year_basis, version)
         if unit == "episode":
             plan.need_episode = True
-        scope_sql, sp = _scope(plan, unit)
-        pf, pfp = _coding_filters(plan, "m", "patterns")
-        src = "review_codes" if unit == "review" else "episode_codes"
-        # The codes of the units in scope. Reviews: a join on the review. Episodes: unless a filter picks
-        # episodes (practice), the episodes in scope are all the episodes of the reviews in scope, so
-        # their codes are picked by review alone, a semi-join twice as fast as joining on (review, episode).
-        if unit == "review":
-            def members(table: str) -> str:
-                return f"SELECT DISTINCT s.review_id AS k, m.code FROM scope AS s JOIN {table} AS m ON m.review_id = s.review_id WHERE"
-        elif not any(d.level == "episode" for d, _ in plan.where):
-            def members(table: str) -> str:
-                return (f"SELECT DISTINCT m.review_id AS k, m.episode_id AS k2, m.code FROM {table} AS m "
-                        "WHERE m.review_id IN (SELECT review_id FROM scope) AND")
-        else:
-            def members(table: str) -> str:
-                return (f"SELECT DISTINCT s.review_id AS k, s.episode_id AS k2, m.code FROM scope AS s JOIN {table} AS m "
-                        "ON m.review_id = s.review_id AND m.episode_id = s.episode_id WHERE")
-        if kind == "patterns":
-            sql = f"""{scope_sql},
-                mm AS ({members(src)} m.frame = 'patterns' AND m.depth = ? {pf}),
-                marg AS (SELECT code, count(*) AS n FROM mm GROUP BY code),
-                pairs AS (SELECT a.code AS code_a, b.code AS code_b, count(*) AS n_ab
-                          FROM mm AS a JOIN mm AS b ON {same("a", "b")} AND a.code < b.code GROUP BY ALL)
-                SELECT p.code_a, p.code_b, ma.n AS n_a, mb.n AS n_b, p.n_ab, (SELECT {n_sql} FROM scope AS s) AS n
-                FROM pairs AS p JOIN marg AS ma ON ma.code = p.code_a JOIN marg AS mb ON mb.code = p.code_b
-                WHERE p.n_ab >= ?"""
-            params = sp + [level, *pfp, min_together]
-            frame_a, frame_b = "patterns", "patterns"
-        else:
-            ff, ffp = _coding_filters(plan, "m", "factors")
-            sql = f"""{scope_sql},
-                mf AS ({members("episode_codes")} m.frame = 'factors' AND m.depth = ? {ff}),
-                mp AS ({members(src)} m.frame = 'patterns' AND m.depth = ? {pf}),
-                -- mf and mp are each distinct per unit and carry their own coding-level filters
-                -- (influence, factor level; direction), so the pairs in a unit are their join.
-                pairs AS (SELECT mf.code AS code_a, mp.code AS code_b, count(*) AS n_ab
-                          FROM mf JOIN mp ON {same("mf", "mp")} GROUP BY ALL),
-                ma AS (SELECT code, count(*) AS n FROM mf GROUP BY code),
-                mb AS (SELECT code, count(*) AS n FROM mp GROUP BY code)
-                SELECT p.code_a, p.code_b, ma.n AS n_a, mb.n AS n_b, p.n_ab,
-                       (SELECT {n_sql} FROM scope AS s) AS n
-                FROM pairs AS p JOIN ma ON ma.code = p.code_a JOIN mb ON mb.code = p.code_b
-                WHERE p.n_ab >= ?"""
-            params = sp + [factor_level, *ffp, level, *pfp, min_together]
-            frame_a, frame_b = "factors", "patterns"
+        sql, params = _pairs_query(plan, kind, unit, level, factor_level, min_together)
+        frame_a, frame_b = ("patterns", "patterns") if kind == "patterns" else ("factors", "patterns")
         out = c.execute(sql, params).df()
         if with_code is not None:
             _check_with_code(c, with_code, kind, level, factor_level, version)
@@ -179,11 +132,35 @@ def cooccurrence(
     return out
 
 
+def _pairs_query(plan: _Plan, kind: str, unit: str, level: int, factor_level: int, min_together: int) -> tuple[str, list[Any]]:
+    """The pair query and its bound values: the plan's scope, the units' codes (sql/queries/cooccurrence_units_*), the pairs.
+
+    Episodes: unless a filter picks episodes (practice), the episodes in scope are all the episodes of the reviews in
+    scope, so their codes are picked by review alone (cooccurrence_units_episode); else by (review, episode).
+    """
+    scope_sql, sp = _scope(plan, unit)
+    if unit == "review":
+        units = "cooccurrence_units_review"
+    elif any(d.level == "episode" for d, _ in plan.where):
+        units = "cooccurrence_units_episode_picked"
+    else:
+        units = "cooccurrence_units_episode"
+    directions, _ = _coding_lists(plan, "patterns")
+    if kind == "patterns":
+        side_a: list[Any] = ["patterns", level, directions, directions, None, None]
+    else:
+        influences, roots = _coding_lists(plan, "factors")
+        side_a = ["factors", factor_level, influences, influences, roots, roots]
+    body = "cooccurrence_pairs_patterns" if kind == "patterns" else "cooccurrence_pairs_factor_pattern"
+    sql = f"{scope_sql}\n{query(units)}\n{query(body)}"
+    return sql, [*sp, *side_a, level, directions, directions, min_together]
+
+
 def _check_with_code(c: duckdb.DuckDBPyConnection, code: str, kind: str, level: int, factor_level: int, version: str) -> None:
     """with_code must be a code of one side of the pairs at the depth asked for (else no pair could include it)."""
     sides = [("patterns", level)] + ([("factors", factor_level)] if kind == "factor-pattern" else [])
     for frame, depth in sides:
-        found = c.execute("SELECT depth FROM taxonomy WHERE frame = ? AND version = ? AND code = ?", [frame, version, code]).fetchall()
+        found = c.execute(query("cooccurrence_code_depth"), [frame, version, code]).fetchall()
         if found:
             if int(found[0][0]) != depth:
                 what = "level" if frame == "patterns" else "factor_level"
