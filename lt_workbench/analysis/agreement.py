@@ -10,6 +10,16 @@ alpha (nominal, from the `krippendorff` package). Codes the coders disagree on m
 The figures describe coders, not children or families, and carry no free text; `disagreements`
 lists the reviews and codes disagreed on and is restricted (review ids identify reviews).
 Second codings are never counted by any other tabulation.
+
+Public mode applies the house rule of every public table (`suppress_agreement`): each code's row is
+a 2x2 table of units (both coders marked it, only the first, only the second, neither), and its
+shown counts give every cell and margin of it, while observed agreement, kappa and alpha are
+functions of those cells. So when any of them (the four cells, the four margins, the disagreements)
+is a count from 1 to threshold-1, every figure of the row is shown as `c`; the code and its label
+stay. Rows need no secondary suppression: each rests on its own 2x2 table, and rows do not add up
+to anything shown (a review can carry many codes, and a level-1 code is present when any code under
+it is). Profiles that round (nhs, ons) round the shown counts to their base; the statistics are
+computed from the exact counts, which can only reveal counts that are 0 or at least the threshold.
 """
 
 from __future__ import annotations
@@ -23,13 +33,14 @@ import krippendorff
 import numpy as np
 import pandas as pd
 
+from lt_workbench.analysis.disclosure.profiles import RESTRICTED_NOTE, SUPPRESSED, resolve_profile, round_half_up
 from lt_workbench.analysis.plan import _connection
 from lt_workbench.analysis.vocab import frame_spec
 from lt_workbench.config import DEFAULT_TAXONOMY_VERSION
-from lt_workbench.exceptions import TabulationError
+from lt_workbench.exceptions import DisclosureError, TabulationError
 from lt_workbench.model.db import sql_file
 
-__all__ = ["agreement", "disagreements", "cohen_kappa", "AGREEMENT_COLUMNS", "DISAGREEMENT_COLUMNS"]
+__all__ = ["agreement", "disagreements", "suppress_agreement", "cohen_kappa", "AGREEMENT_COLUMNS", "DISAGREEMENT_COLUMNS"]
 
 AGREEMENT_COLUMNS = [
     "code", "label", "n_reviews", "n_units", "primary", "second", "both", "disagreements",
@@ -37,6 +48,8 @@ AGREEMENT_COLUMNS = [
 ]
 DISAGREEMENT_COLUMNS = ["review_id", "coder", "episode_id", "code", "label", "primary", "second"]
 _CODED_FRAMES = ("patterns", "factors", "practice_points")
+_COUNTS = ("primary", "second", "both", "disagreements")
+_STATISTICS = ("observed_agreement", "kappa", "alpha")
 
 
 def cohen_kappa(n: int, a: int, b: int, both: int) -> float:
@@ -109,6 +122,9 @@ def agreement(
     db: str | Path | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
     version: str = DEFAULT_TAXONOMY_VERSION,
+    disclosure: str = "restricted",
+    profile: str = "dfe",
+    threshold: int | None = None,
 ) -> pd.DataFrame:
     """Per code of `frame`, the two coders' presence/absence agreement over the double-coded reviews' units.
 
@@ -116,13 +132,18 @@ def agreement(
     episodes either coder marked), primary/second (units each coder marked with the code), both,
     disagreements, observed_agreement, kappa (Cohen), alpha (Krippendorff, nominal). Sorted by
     disagreements (most first), then the frame's order. Empty (with the columns) when nothing is
-    double-coded; `attrs["n_reviews"]` and `attrs["n_units"]` hold the totals.
+    double-coded; `attrs["n_reviews"]` and `attrs["n_units"]` hold the totals (as shown).
+    `disclosure="public"` applies `suppress_agreement` (profile, threshold as in every public
+    table); restricted (the default in Python, as for every tabulation) shows every figure.
     """
     name = _check(frame, level, unit)
+    if disclosure not in ("public", "restricted"):
+        raise DisclosureError(f"unknown disclosure mode {disclosure!r}: use 'public' or 'restricted'")
+    resolve_profile(profile, threshold)  # a bad profile or threshold is refused before anything is read
     with _connection(db, con) as c:
         if not _has_second_codings(c):
             out = pd.DataFrame(columns=AGREEMENT_COLUMNS)
-            out.attrs.update(n_reviews=0, n_units=0, frame=name, level=level, unit=unit, disclosure="public")
+            out.attrs.update(n_reviews=0, n_units=0, frame=name, level=level, unit=unit, disclosure=disclosure)
             return out
         units, applied = _read(c, name, level, unit)
         labels, order = _labels(c, name, version)
@@ -144,8 +165,52 @@ def agreement(
         out["_order"] = out["code"].map(lambda x: order.get(str(x), 10**9))
         out = out.sort_values(["disagreements", "_order"], ascending=[False, True], kind="mergesort").drop(columns="_order")
         out = out.reset_index(drop=True)
-    out.attrs.update(n_reviews=n_reviews, n_units=len(units), frame=name, level=level, unit=unit, disclosure="public",
-                     note=f"{n_reviews} double-coded review(s) (review x second coder); presence/absence of each code per {unit}")
+    out.attrs.update(n_reviews=n_reviews, n_units=len(units), frame=name, level=level, unit=unit, disclosure="restricted",
+                     note=f"{RESTRICTED_NOTE} Double-coded reviews (review x second coder): {n_reviews}; presence/absence of "
+                          f"each code per {unit}")
+    return suppress_agreement(out, profile=profile, threshold=threshold) if disclosure == "public" else out
+
+
+def suppress_agreement(table: pd.DataFrame, *, profile: str = "dfe", threshold: int | None = None) -> pd.DataFrame:
+    """The public form of an `agreement` table (see the module docstring): a row whose 2x2 table has a
+    cell, margin or disagreement count from 1 to threshold-1 shows `c` for every figure; totals from 1 to
+    threshold-1 likewise; counts rounded to the profile's base. A new frame; `table` is unchanged."""
+    prof, thr = resolve_profile(profile, threshold)
+    out = table.copy()
+    n_reviews, n_units = int(table.attrs.get("n_reviews", 0)), int(table.attrs.get("n_units", 0))
+
+    def small(v: pd.Series | int) -> pd.Series | bool:
+        return (v >= 1) & (v < thr)
+
+    def shown_total(v: int) -> int | str:  # the table's totals, rounded as the profile rounds totals
+        return SUPPRESSED if small(v) else round_half_up(v, prof.total_rounding or prof.rounding)
+
+    if len(out):
+        n, a, b, both = (table[c].astype(int) for c in ("n_units", "primary", "second", "both"))
+        parts = (both, a - both, b - both, n - a - b + both, a, b, n - a, n - b, a + b - 2 * both)
+        hidden = pd.Series(False, index=table.index)
+        for part in parts:
+            hidden |= small(part)
+        for col in (*_COUNTS, *_STATISTICS, "n_reviews", "n_units"):
+            out[col] = out[col].astype(object)
+        for col in _COUNTS:
+            out.loc[~hidden, col] = [round_half_up(int(v), prof.rounding) for v in table.loc[~hidden, col]]
+            out.loc[hidden, col] = SUPPRESSED
+        for col in _STATISTICS:
+            out.loc[hidden, col] = SUPPRESSED
+        out["n_reviews"] = shown_total(n_reviews)
+        out["n_units"] = shown_total(n_units)
+    rounding = f"; counts rounded to the nearest {prof.rounding} (the statistics use the exact counts)" if prof.rounding else ""
+    if prof.total_rounding and prof.total_rounding != prof.rounding:
+        rounding += f"; totals (n_reviews, n_units) rounded to the nearest {prof.total_rounding}"
+    out.attrs.update(
+        disclosure="public", profile=prof.name, threshold=thr,
+        n_reviews=shown_total(n_reviews), n_units=shown_total(n_units),
+        note=f"Public ({prof.name} profile): a code's row is shown as c when any count it rests on (both coders, one "
+             f"coder only, neither, either coder's total, the disagreements) is from 1 to {thr - 1}{rounding}. "
+             f"Double-coded reviews (review x second coder): {shown_total(n_reviews)}; presence/absence of each code per "
+             f"{table.attrs.get('unit', 'review')}",
+    )
     return out
 
 

@@ -11,7 +11,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from lt_workbench.cli.main import DbOption, DisclosureOption, FormatOption, LevelOption, OutOption, app, err
+from lt_workbench.cli.main import (
+    DbOption, DisclosureOption, FormatOption, LevelOption, OutOption, ProfileOption, ThresholdOption, app, err,
+)
 
 __all__ = ["frames_app", "import_app", "frames_export", "import_qdpx", "agreement_command"]
 
@@ -79,18 +81,21 @@ def agreement_command(
     level: LevelOption = None,
     unit: Annotated[str, typer.Option("--unit", metavar="UNIT", help="review (default) or episode.")] = "review",
     disclosure: DisclosureOption = "public",
+    profile: ProfileOption = "dfe",
+    threshold: ThresholdOption = None,
     fmt: FormatOption = None,
     out: OutOption = None,
     db: DbOption = None,
 ) -> None:
     """Coder agreement per code on double-coded reviews: n, observed agreement, Cohen's kappa, Krippendorff's alpha.
 
-    With --disclosure restricted, the reviews and codes disagreed on are listed after the table.
+    Public (the default): a code's row is shown as c when any count it rests on is small (1 to threshold-1).
+    With --disclosure restricted, every figure is shown and the reviews and codes disagreed on are listed after the table.
     """
     from lt_workbench import tabulate as tab
     from lt_workbench.cli.output import emit
 
-    table = tab.agreement(frame, level=level, unit=unit, db=db)
+    table = tab.agreement(frame, level=level, unit=unit, db=db, disclosure=disclosure, profile=profile, threshold=threshold)
     if table.attrs.get("n_reviews", 0) == 0:
         typer.echo("no double-coded reviews in the database: load second codings (import qdpx writes them under second/)")
         raise typer.Exit(0)

@@ -13,7 +13,7 @@ import pytest
 
 from lt_workbench import tabulate as tab
 from lt_workbench.analysis.agreement import agreement, cohen_kappa, disagreements
-from lt_workbench.exceptions import TabulationError
+from lt_workbench.exceptions import DisclosureError, TabulationError
 from lt_workbench.model.load import load
 
 BASE = json.loads((Path(__file__).resolve().parents[1] / "data" / "valid" / "minimal.json").read_text())
@@ -132,3 +132,97 @@ def test_empty_database_says_nothing_is_double_coded(tmp_path: Path) -> None:
     load([Path(__file__).resolve().parents[1] / "data" / "valid" / "minimal.json"], tmp_path / "one.duckdb")
     t = agreement("patterns", db=tmp_path / "one.duckdb")
     assert t.empty and t.attrs["n_reviews"] == 0
+
+
+# Public mode. Thirty double-coded reviews with planted 2x2 tables per code (both, first only, second only, neither):
+# P1.1.1 every cell 6 or more: shown. P2.1.1 only its "first coder only" cell is small (2): hidden, although each
+# coder's total, both and the disagreements are all 6 or more. P2.1.3 both coders in every review: zeros are true
+# zeros, shown (kappa not defined). P1.2.1 applied by the second coder in 5 reviews only: hidden (shown from a
+# threshold of 5). P1.3.1 has every count 8 or more, or 0: shown under the nhs profile too, rounded to 5.
+PLANTED = {"P1.1.1": (8, 7, 6, 9), "P2.1.1": (10, 2, 8, 10), "P2.1.3": (30, 0, 0, 0), "P1.2.1": (0, 0, 5, 25),
+           "P1.3.1": (13, 9, 8, 0)}
+
+
+def _planted_marks() -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+    first: dict[int, list[str]] = {i: [] for i in range(30)}
+    second: dict[int, list[str]] = {i: [] for i in range(30)}
+    for code, (both, only1, only2, _neither) in PLANTED.items():
+        for i in range(both + only1):
+            first[i].append(code)
+        for i in [*range(both), *range(both + only1, both + only1 + only2)]:
+            second[i].append(code)
+    return first, second
+
+
+@pytest.fixture(scope="module")
+def planted_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("agreement-public")
+    (folder / "second").mkdir()
+    first, second = _planted_marks()
+    for i in range(30):
+        (folder / f"r{i}.json").write_text(json.dumps(_doc(i, first[i], [], "Ann", "primary")))
+        (folder / "second" / f"r{i}.Ben.json").write_text(json.dumps(_doc(i, second[i], [], "Ben", "second")))
+    path = folder / "p.duckdb"
+    assert len(load([folder], path).second) == 30
+    return path
+
+
+def _hidden_by_hand(threshold: int) -> set[str]:
+    out = set()
+    for code, (both, only1, only2, neither) in PLANTED.items():
+        a, b, n = both + only1, both + only2, both + only1 + only2 + neither
+        counts = (both, only1, only2, neither, a, b, n - a, n - b, only1 + only2)
+        if any(0 < x < threshold for x in counts):
+            out.add(code)
+    return out
+
+
+def test_public_agreement_hides_every_figure_of_a_row_resting_on_a_small_count(planted_db: Path) -> None:
+    raw = agreement("patterns", db=planted_db).set_index("code")
+    for code, (both, only1, only2, _neither) in PLANTED.items():
+        assert (raw.loc[code, "both"], raw.loc[code, "primary"], raw.loc[code, "second"]) == (both, both + only1, both + only2)
+    assert raw.attrs["disclosure"] == "restricted"
+    public = agreement("patterns", db=planted_db, disclosure="public").set_index("code")
+    assert _hidden_by_hand(6) == {"P2.1.1", "P1.2.1"}  # the planted truth, worked by hand above
+    for code in PLANTED:
+        figures = public.loc[code, ["primary", "second", "both", "disagreements", "observed_agreement", "kappa", "alpha"]]
+        if code in _hidden_by_hand(6):
+            assert set(figures) == {"c"}, (code, figures.to_dict())
+        else:
+            assert "c" not in set(figures.astype(str)), code
+            assert public.loc[code, "kappa"] is raw.loc[code, "kappa"] or public.loc[code, "kappa"] == raw.loc[code, "kappa"] \
+                or (np.isnan(public.loc[code, "kappa"]) and np.isnan(raw.loc[code, "kappa"]))
+    assert public.loc["P1.1.1", "primary"] == 15 and public.loc["P1.1.1", "kappa"] == pytest.approx(raw.loc["P1.1.1", "kappa"])
+    assert public.attrs["disclosure"] == "public" and "1 to 5" in public.attrs["note"]
+    assert list(public["label"]) == list(raw["label"])  # codes and labels stay
+    # a lower threshold (the house --threshold) shows P1.2.1's 5, still hides P2.1.1's 2
+    low = agreement("patterns", db=planted_db, disclosure="public", threshold=5).set_index("code")
+    assert _hidden_by_hand(5) == {"P2.1.1"} and low.loc["P1.2.1", "second"] == 5 and low.loc["P2.1.1", "kappa"] == "c"
+    # a rounding profile (nhs: suppress 1-7, round to 5) hides P1.1.1 (7 and 6 one coder only) and rounds P1.3.1
+    nhs = agreement("patterns", db=planted_db, disclosure="public", profile="nhs").set_index("code")
+    assert _hidden_by_hand(8) == {"P2.1.1", "P1.2.1", "P1.1.1"} and nhs.loc["P1.1.1", "kappa"] == "c"
+    assert [nhs.loc["P1.3.1", c] for c in ("primary", "second", "both", "disagreements")] == [20, 20, 15, 15]  # 22, 21, 13, 17
+    assert nhs.loc["P1.3.1", "kappa"] == pytest.approx(raw.loc["P1.3.1", "kappa"]) and nhs.attrs["n_units"] == 30
+    with pytest.raises(DisclosureError, match="unknown disclosure"):
+        agreement("patterns", db=planted_db, disclosure="open")
+
+
+def test_public_agreement_is_one_number_in_the_cli_and_the_report(planted_db: Path) -> None:
+    from typer.testing import CliRunner
+
+    from lt_workbench.cli import app
+    from lt_workbench.reports.context import setup
+    from lt_workbench.reports.sections import cross_review_summary as sec
+
+    runner = CliRunner()
+    done = runner.invoke(app, ["agreement", "patterns", "--format", "json", "--db", str(planted_db)])
+    assert done.exit_code == 0, done.output
+    rows = {r["code"]: r for r in json.loads(done.stdout)["rows"]}
+    assert rows["P2.1.1"]["kappa"] == "c" and rows["P2.1.1"]["primary"] == "c" and rows["P1.2.1"]["second"] == "c"
+    assert rows["P1.1.1"]["primary"] == 15 and rows["P1.1.1"]["both"] == 8
+    restricted = runner.invoke(app, ["agreement", "patterns", "--disclosure", "restricted", "--format", "csv", "--db", str(planted_db)])
+    assert restricted.exit_code == 0 and "P2.1.1" in restricted.stdout and "Disagreements (restricted" in restricted.stdout
+    ctx = setup("cross_review_summary", {"db": str(planted_db), "disclosure": "public"})
+    shown = sec.agreement_table(ctx, level=None).set_index("code")  # type: ignore[arg-type]
+    api = agreement("patterns", db=planted_db, disclosure="public").set_index("code")
+    assert shown.astype(str).equals(api.astype(str))

@@ -123,26 +123,14 @@ def show_proposed(ctx: ReportContext) -> None:
 def agreement_table(ctx: ReportContext, frame: str = "patterns", level: int = 2) -> pd.DataFrame:
     """Coder agreement per code over the double-coded reviews (lt_workbench.analysis.agreement), as shown.
 
-    The statistics are about coders, not children, but they rest on counts of reviews: in public mode a
-    code's row is hidden (c) unless each coder marked it in at least `threshold` reviews and at least
-    `threshold` reviews were left unmarked by both, so no small count can be worked back from them.
+    Public mode hides a code's figures (c) when any count they rest on is from 1 to threshold-1
+    (lt_workbench.analysis.agreement.suppress_agreement, the one place this rule lives).
     Empty when nothing is double-coded.
     """
     from lt_workbench.analysis import tabulate
 
     # The whole database's double-coded reviews: agreement describes the coding, not the report's scope.
-    t = tabulate.agreement(frame, level=level, db=ctx.db)
-    if t.empty:
-        return t
-    out = t.copy()
-    if ctx.public:
-        thr = ctx.threshold
-        unsafe = ((out["primary"] < thr) | (out["second"] < thr) | (out["n_units"] - out["primary"] - out["second"] + out["both"] < thr)
-                  | (out["both"].between(1, thr - 1)) | (out["disagreements"].between(1, thr - 1)))
-        for col in ("primary", "second", "both", "disagreements", "observed_agreement", "kappa", "alpha"):
-            out[col] = out[col].astype(object)
-            out.loc[unsafe, col] = "c"
-    return out
+    return tabulate.agreement(frame, level=level, db=ctx.db, disclosure=ctx.mode, profile=ctx.profile, threshold=ctx.threshold)
 
 
 def show_agreement(ctx: ReportContext, frame: str = "patterns", level: int = 2,
