@@ -10,9 +10,12 @@ located by a string the caller formats for its own input (`Case 'Child T', varia
 
 Conventions (documented in schemas/README.md):
 - a vocabulary value may be its code or its label, in any case ("North West" = `north_west`); a miss
-  says which values are allowed and suggests the closest;
+  says which values are allowed and suggests the closest; a label that two codes of the frame share
+  (factors: "Personality") is refused with both codes named: write the code;
 - dates are `YYYY-MM-DD` or `DD/MM/YYYY` (or `1 March 2019`); a date or datetime object is taken as is;
-- lists are separated by `;`;
+- lists are separated by `;`; a label that itself contains `;` (practice point DA1 "Children and young
+  people; parents and carers; ...") is read whole, and any item may be put in double quotes
+  (`"a; b"; c`) to keep its `;`;
 - `family_factors` empty (or absent) means *not recorded*; the single value `none` means recorded
   and none present;
 - an empty value is the same as an absent one.
@@ -131,33 +134,53 @@ def _norm(text: str) -> str:
     return re.sub(r"[\s_\-–—]+", " ", text.casefold()).strip()
 
 
+@dataclass(frozen=True)
+class _Vocab:
+    lookup: dict[str, str]  # normalised code or unshared label -> code
+    shared: dict[str, tuple[str, ...]]  # normalised label two or more codes share -> those codes
+    pairs: tuple[tuple[str, str], ...]  # (code, label) in frame order
+
+
 @lru_cache(maxsize=64)
-def _vocab(frame: str, version: str) -> tuple[dict[str, str], tuple[tuple[str, str], ...]]:
+def _vocab(frame: str, version: str) -> _Vocab:
     t = taxonomy_frame(version)
     rows = t[t["frame"] == frame]
-    lookup: dict[str, str] = {}
-    for label, code in zip(rows["label"], rows["code"], strict=True):  # labels first: a code wins a clash
-        lookup.setdefault(_norm(str(label)), str(code))
-    for code in rows["code"]:
+    by_label: dict[str, list[str]] = {}
+    for label, code in zip(rows["label"], rows["code"], strict=True):
+        by_label.setdefault(_norm(str(label)), []).append(str(code))
+    lookup = {k: v[0] for k, v in by_label.items() if len(v) == 1}
+    for code in rows["code"]:  # a code wins over a label spelled the same
         lookup[_norm(str(code))] = str(code)
-    return lookup, tuple(zip(rows["code"].astype(str), rows["label"].astype(str), strict=True))
+    shared = {k: tuple(v) for k, v in by_label.items() if len(v) > 1 and k not in lookup}
+    return _Vocab(lookup, shared, tuple(zip(rows["code"].astype(str), rows["label"].astype(str), strict=True)))
 
 
 def resolve_code(frame: str, value: str, version: str = DEFAULT_TAXONOMY_VERSION) -> str:
-    """A vocabulary or frame value given as its code or its label, in any case -> the code; FieldError on a miss."""
-    lookup, pairs = _vocab(frame, version)
-    if not pairs:
+    """A vocabulary or frame value given as its code or its label, in any case -> the code.
+
+    FieldError on a miss (with the closest value), and on a label that two or more codes of the
+    frame share (both codes named: the value is ambiguous, write the code)."""
+    v = _vocab(frame, version)
+    if not v.pairs:
         raise FieldError(f"there is no vocabulary {frame!r} in taxonomy {version}")
-    found = lookup.get(_norm(value))
+    key = _norm(value)
+    found = v.lookup.get(key)
     if found is not None:
         return found
-    candidates = list(lookup)
-    close = difflib.get_close_matches(_norm(value), candidates, n=1, cutoff=0.6)
+    if key in v.shared:
+        codes = v.shared[key]
+        raise FieldError(f"{value!r} is the label of {len(codes)} codes of the {frame} frame, {', '.join(codes[:-1])} "
+                         f"and {codes[-1]}, so it is ambiguous: write the code instead")
+    candidates = [*v.lookup, *v.shared]
+    close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.6)
     hint = ""
     if close:
-        code = lookup[close[0]]
-        label = dict(pairs)[code]
-        hint = f" (did you mean {code!r}, {label!r}?)"
+        if close[0] in v.shared:
+            hint = f" (did you mean one of {', '.join(map(repr, v.shared[close[0]]))}?)"
+        else:
+            code = v.lookup[close[0]]
+            hint = f" (did you mean {code!r}, {dict(v.pairs)[code]!r}?)"
+    pairs = v.pairs
     allowed = ", ".join(c for c, _ in pairs) if len(pairs) <= 20 else f"{len(pairs)} codes of the {frame} frame"
     raise FieldError(f"{value!r} is not a {frame.replace('_', ' ')} code or label{hint}; allowed: {allowed}")
 
@@ -217,11 +240,55 @@ def find_first_date(text: str) -> tuple[str, int, int] | None:
     return None
 
 
-def split_list(value: Any) -> list[str]:
-    """`a; b ;c` -> ['a', 'b', 'c']; empty items are dropped (labels may contain commas, so only `;` separates)."""
+_ITEM = re.compile(r'\s*(?:"((?:[^"]|"")*)"\s*|([^;]*))(;|$)')
+
+
+def _items(value: str) -> list[tuple[str, bool]]:
+    """`a; "b; c" ;d` -> [('a', False), ('b; c', True), ('d', False)]: items split on `;`, each stripped,
+    a double-quoted one kept whole (`""` inside is a quote); empty items dropped."""
+    out: list[tuple[str, bool]] = []
+    pos = 0
+    while pos <= len(value):
+        m = _ITEM.match(value, pos)
+        if m is None or m.end() == pos and not m.group(3):
+            break
+        quoted = m.group(1) is not None
+        text = m.group(1).replace('""', '"') if quoted else m.group(2)
+        if text.strip():
+            out.append((text.strip(), quoted))
+        if not m.group(3):
+            break
+        pos = m.end()
+    return out
+
+
+def split_list(value: Any, frame: str | None = None, version: str = DEFAULT_TAXONOMY_VERSION) -> list[str]:
+    """`a; b ;c` -> ['a', 'b', 'c']; empty items are dropped (labels may contain commas, so only `;` separates).
+
+    A double-quoted item keeps its `;` (`"a; b"; c` -> ['a; b', 'c']). With `frame`, a run of items
+    that together spell a label of that frame is one item (the longest run first), so a label holding
+    `;` (practice point DA1 "Children and young people; parents and carers; ...") is read whole.
+    """
     if value is None:
         return []
-    return [part.strip() for part in str(value).split(";") if part.strip()]
+    items = _items(str(value))
+    if frame is None:
+        return [text for text, _ in items]
+    v = _vocab(frame, version)
+    labels = {_norm(label) for _, label in v.pairs if ";" in label}
+    out: list[str] = []
+    i = 0
+    while i < len(items):
+        j = i + 1
+        if not items[i][1] and labels:
+            for end in range(len(items), i + 1, -1):
+                run = items[i:end]
+                if not any(quoted for _, quoted in run) and _norm("; ".join(t for t, _ in run)) in labels:
+                    j = end
+                    break
+        out.append("; ".join(t for t, _ in items[i:j]))
+        i = j
+    return out
 
 
 # --- one review ----------------------------------------------------------------------------------
@@ -244,7 +311,7 @@ def _read(spec: FieldSpec, value: Any, version: str) -> Any:
     assert spec.frame is not None
     if spec.kind == "code":
         return resolve_code(spec.frame, _text(value), version)
-    items = split_list(value)
+    items = split_list(value, spec.frame, version)
     if spec.kind == "family_factors" and len(items) == 1 and _norm(items[0]) == "none":
         return []
     out: list[str] = []

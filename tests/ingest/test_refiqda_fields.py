@@ -124,3 +124,21 @@ def test_pointers_map_back_to_fields() -> None:
     assert field_of_pointer("/children/1/harm_types/0") == "children.2.harm_types"
     assert field_of_pointer("/agencies/3") == "agencies"
     assert field_of_pointer("/episodes/0/start") is None
+
+
+def test_a_label_two_factors_share_is_refused_with_both_codes() -> None:
+    with pytest.raises(FieldError, match=r"'personality' is the label of 2 codes of the factors frame, FL\.FAM\.12 and FL\.STAFF\.07"):
+        resolve_code("factors", "personality")
+    assert resolve_code("factors", "FL.STAFF.07") == "FL.STAFF.07"
+    with pytest.raises(FieldError, match=r"did you mean one of 'FL\.FAM\.12', 'FL\.STAFF\.07'"):
+        resolve_code("factors", "Personalty")
+
+
+def test_split_list_quotes_and_labels_holding_a_semicolon() -> None:
+    assert split_list(' a; "b; c" ;d;; ') == ["a", "b; c", "d"]
+    assert split_list('"say ""hi"""; y') == ['say "hi"', "y"]
+    da1 = "Children and young people; parents and carers; families, communities and networks"
+    assert split_list(f"{da1}; DA2", "practice_points") == [da1, "DA2"]
+    assert split_list(f"{da1}; DA2") == [*da1.split("; "), "DA2"]  # without the frame, `;` always separates
+    assert split_list("Children and young people; DA2", "practice_points") == ["Children and young people", "DA2"]
+    assert [resolve_code("practice_points", x) for x in split_list(f"{da1.lower()};DA2", "practice_points")] == ["DA1", "DA2"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 from pathlib import Path
+from typing import Any, Iterator
 
 import duckdb
 import orjson
@@ -285,3 +286,72 @@ def test_second_coders_episodes_take_the_ids_of_the_primary_episodes_they_overla
     assert [e["episode_id"] for e in second["episodes"]] == ["E3", "E1", "E2"]
     assert second["patterns"][0]["episodes"] == ["E2"]
     assert validate_document(second) == []
+
+
+def _relabel(monkeypatch: pytest.MonkeyPatch, frame: str, labels: dict[str, str]) -> None:
+    """Give codes of `frame` new labels, as a future taxonomy version might. (scie-2008's only shared label,
+    'Personality', and its labels holding ';' are in frames a project reaches by GUID or code, or in practice-point
+    groups no document may carry; Case variables go through the same fields.resolve_code and split_list.)"""
+    from lt_workbench.ingest import fields
+
+    real = fields.taxonomy_frame
+
+    def frames(version: str) -> Any:
+        t = real(version).copy()
+        for code, label in labels.items():
+            t.loc[(t["frame"] == frame) & (t["code"] == code), "label"] = label
+        return t
+
+    fields._vocab.cache_clear()
+    monkeypatch.setattr(fields, "taxonomy_frame", frames)
+
+
+@pytest.fixture()
+def clean_vocab() -> Iterator[None]:
+    from lt_workbench.ingest import fields
+
+    yield
+    fields._vocab.cache_clear()
+
+
+def _one_selection_case(name: str, review_id: str, **more: str) -> CaseSpec:
+    return CaseSpec(name, variables(review_id, **more), [Src(f"{review_id}.txt", "On 2019-01-05 the nurse visited.", [
+        Sel("On 2019-01-05 the nurse visited.", {"Ann": ["Key practice episode", "Good practice"]})])])
+
+
+def test_a_label_two_codes_share_is_refused_naming_the_file_the_value_and_both_codes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_vocab: None) -> None:
+    _relabel(monkeypatch, "agency", {"midwifery": "Hospital and emergency department"})
+    spec = sample_project()
+    spec.cases = [spec.cases[0],
+                  _one_selection_case("Shared", "SYN-AMB-1", agencies="Police; hospital and emergency department", **{"area.region": "Nowhere"}),
+                  _one_selection_case("By code", "SYN-AMB-2", agencies="police; midwifery")]
+    path = tmp_path / "amb.qdpx"
+    path.write_bytes(qdpx_bytes(spec))
+    result = import_projects([path], tmp_path / "out")
+    assert sorted(p.name for p in result.written) == ["SYN-AMB-2.json", "SYN-QDA-A.json"]  # the rest is written
+    assert result.rejected == ["SYN-AMB-1"] and result.exit_code == 1
+    shared = [str(p) for p in result.problems if "Case 'Shared'" in str(p)]
+    assert len(shared) == 2, shared  # every problem of the Case, not just the first
+    agency = next(t for t in shared if "variable 'agencies'" in t)
+    assert agency.startswith(f"{path}: ") and "'hospital and emergency department' is the label of 2 codes of the agency frame" in agency
+    assert "midwifery and hospital" in agency and "write the code" in agency
+    assert any("variable 'area.region'" in t and "'Nowhere'" in t for t in shared)
+    written = orjson.loads((tmp_path / "out" / "SYN-AMB-2.json").read_bytes())
+    assert written["agencies"] == ["police", "midwifery"]
+
+
+def test_a_list_variable_reads_labels_that_hold_a_semicolon_and_quoted_items(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_vocab: None) -> None:
+    _relabel(monkeypatch, "agency", {"hospital": "Hospital; emergency department", "midwifery": "Midwifery; maternity"})
+    spec = sample_project()
+    spec.cases = [_one_selection_case("Label with ;", "SYN-SEMI-1", agencies="Police; HOSPITAL;emergency department; midwifery; maternity"),
+                  _one_selection_case("Quoted", "SYN-SEMI-2", agencies='"Hospital; emergency department"; "police"'),
+                  _one_selection_case("Half a label", "SYN-SEMI-3", agencies="emergency department; police")]
+    path = tmp_path / "semi.qdpx"
+    path.write_bytes(qdpx_bytes(spec))
+    result = import_projects([path], tmp_path / "out")
+    assert sorted(p.name for p in result.written) == ["SYN-SEMI-1.json", "SYN-SEMI-2.json"], [str(p) for p in result.problems]
+    assert orjson.loads((tmp_path / "out" / "SYN-SEMI-1.json").read_bytes())["agencies"] == ["police", "hospital", "midwifery"]
+    assert orjson.loads((tmp_path / "out" / "SYN-SEMI-2.json").read_bytes())["agencies"] == ["hospital", "police"]
+    half = [str(p) for p in result.problems if "Case 'Half a label'" in str(p)]
+    assert len(half) == 1 and "variable 'agencies'" in half[0] and "'emergency department' is not a" in half[0], half
