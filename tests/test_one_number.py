@@ -80,6 +80,33 @@ def test_cli_api_report_and_explorer_give_the_same_figures(sample_db: Path, mode
         assert (api["count"] == "c").any(), "the question should exercise suppression"
 
 
+@pytest.mark.parametrize("opened_with", ["db", "con"])
+def test_an_explorer_session_publishes_into_the_release_the_cli_then_repeats(sample_db: Path, tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch, opened_with: str) -> None:
+    """The explorer first (a fresh release), then the CLI: the CLI repeats the explorer's public figures, and the
+    ledger beside the database holds the explorer session's outputs. Opened with a connection only, the explorer
+    finds the database file (PRAGMA database_list) and joins the same ledger."""
+    from lt_workbench.analysis.disclosure import show_release
+    from lt_workbench.model.db import connect
+
+    ledger = tmp_path / f"{opened_with}.releases.sqlite"
+    monkeypatch.setenv("LT_WORKBENCH_LEDGER", str(ledger))
+    con = connect(sample_db, read_only=True) if opened_with == "con" else None
+    ex = Explorer(db=None if con else str(sample_db), con=con, disclosure="public", debounce=0)
+    try:
+        ex.filters.set(region="north_west", years=(2015, 2025))
+        shown = ex.tables["frequency"]
+    finally:
+        ex.close()
+        if con is not None:
+            con.close()
+    outputs = show_release(ledger)
+    assert outputs["name"].str.startswith("explorer session").all() and len(outputs) >= 2
+    assert outputs["name"].str.contains("North West · 2015–2025: frequency").any()
+    pd.testing.assert_frame_equal(_norm(_cli(sample_db, "public")), _norm(shown), obj="CLI after the explorer")
+    assert len(show_release(ledger)) == len(outputs) + 1  # the CLI's output joined the same release
+
+
 def test_restricted_figures_equal_a_count_from_the_base_tables(sample_db: Path) -> None:
     api = tabulate.frequency("patterns", level=2, where=WHERE, db=sample_db, disclosure="restricted").set_index("code")
     con = duckdb.connect(str(sample_db), read_only=True)

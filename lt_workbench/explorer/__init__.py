@@ -3,7 +3,8 @@
 Rooms: `filters` (FilterPanel, PatternPicker: widget values -> `where`), `scheduler` (debounce,
 generation counter, lock, home thread), `views` (the three figures), `panels` (table and evidence
 HTML), `table` and `evidence` (the sections under and beside the figures), `download`
-(DownloadButton, CSV and Excel files), `explorer` (Explorer: orchestration only).
+(DownloadButton, CSV and Excel files), `release` (the session joins the snapshot's release in public
+mode), `explorer` (Explorer: orchestration only).
 """
 
 from lt_workbench.analysis.scope import ScopeOptions, scope_options

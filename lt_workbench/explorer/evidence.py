@@ -8,15 +8,17 @@ and shows it. Public mode says why nothing is shown: evidence is free text about
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import ipywidgets as widgets
 import pandas as pd
 
 from lt_workbench.analysis.scope import cell_evidence, cell_years
 from lt_workbench.explorer import panels
+from lt_workbench.explorer.scheduler import running_loop
 from lt_workbench.explorer.views import EvidenceTarget
 from lt_workbench.model.frames import labels as frame_labels
+from lt_workbench.present.fmt import year_span
 
 if TYPE_CHECKING:
     from lt_workbench.explorer.explorer import Explorer
@@ -114,3 +116,43 @@ class EvidenceSection:
         """Show why the evidence could not be opened (in the panel, not only in the kernel log)."""
         self.html.value = (f"<div class='ltw-status ltw-error'><b>Could not open the evidence</b>: "
                            f"{html.escape(str(e))}</div>")
+
+    # ---- clicks (plotly's on_click signature): the work is queued onto the explorer's home thread
+    def guarded(self, fn: Callable[[], None]) -> None:
+        """A click's work, on the home thread; an error shows in the evidence panel, not only in the kernel log."""
+        ex = self.ex
+
+        def run() -> None:
+            try:
+                with ex._lock:
+                    fn()
+            except Exception as e:
+                ex.last_error = e
+                self.failed(e)
+                if running_loop() is None:
+                    raise
+
+        ex._sched.dispatch(run)
+
+    def on_bar_click(self, _trace: Any, points: Any, _state: Any) -> None:
+        """A bar (or its "n of N" label): the evidence behind that code."""
+        ex = self.ex
+        if points.point_inds and 0 <= points.point_inds[0] < len(ex.bar_codes):
+            code = ex.bar_codes[points.point_inds[0]]
+            self.guarded(lambda: ex._open_evidence(code, None, None))
+
+    def on_year_click(self, _trace: Any, points: Any, _state: Any) -> None:
+        """A cell of the year heat map: the code in that year (or period)."""
+        code = code_from_axis(points.ys[0]) if points.xs else None
+        span = year_span(points.xs[0]) if code else None  # a year, or a period "2008-2012"
+        if code and span:
+            when: int | tuple[int, int] = span[0] if span[0] == span[1] else span
+            self.guarded(lambda: self.ex._open_evidence(code, when, None))
+
+    def on_pair_click(self, _trace: Any, points: Any, _state: Any) -> None:
+        """A cell of the "found together" heat map: the row's code with the column's."""
+        if not points.xs:
+            return
+        a, b = code_from_axis(points.ys[0]), code_from_axis(points.xs[0])
+        if a and b and a != b:
+            self.guarded(lambda: self.ex._open_evidence(a, None, b))

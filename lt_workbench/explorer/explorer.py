@@ -18,15 +18,16 @@ import pandas as pd
 
 from lt_workbench.analysis import tabulate as tab
 from lt_workbench.config import DEFAULT_DB, DEFAULT_TAXONOMY_VERSION
+from lt_workbench.exceptions import DisclosureError
 from lt_workbench.explorer import panels
-from lt_workbench.explorer.evidence import EvidenceSection, code_from_axis
+from lt_workbench.explorer.evidence import EvidenceSection
 from lt_workbench.explorer.filters import FilterPanel, PatternPicker
 from lt_workbench.explorer.freshness import Freshness
-from lt_workbench.explorer.scheduler import Scheduler, running_loop
+from lt_workbench.explorer.release import REFUSED_HINT, SessionRelease, database_path, refusable
+from lt_workbench.explorer.scheduler import Scheduler
 from lt_workbench.explorer.table import TableSection
 from lt_workbench.explorer.views import Charts, EvidenceTarget, Snapshot, hidden_share
 from lt_workbench.model.db import connect
-from lt_workbench.present.fmt import year_span
 
 __all__ = ["Explorer", "EvidenceTarget"]
 
@@ -39,7 +40,9 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
     shows them through disclosure control and never shows what reviewers wrote.
 
     `Explorer(db=None)` opens the default database read-only (close() releases it). `debounce` is the
-    pause, in seconds, after a change before recomputing; 0 recomputes at once.
+    pause, in seconds, after a change before recomputing; 0 recomputes at once. In public mode the
+    session joins the database snapshot's release (see release.py): its figures are the CLI's figures
+    for the same question, and a view that earlier outputs make unsafe is refused with a message.
     """
 
     def __init__(
@@ -57,11 +60,13 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         debounce: float = 0.25,
         version: str = DEFAULT_TAXONOMY_VERSION,
     ) -> None:
-        self.db_path = Path(db) if db is not None else DEFAULT_DB
+        path = database_path(db, con)  # the file a connection handed in reads, if any
+        self.db_path = path or DEFAULT_DB
         self._own_con = con is None
         if con is None:  # read-only: an open explorer never writes (and never takes the writer's lock)
             con = connect(self.db_path, read_only=True)
         self.con = con
+        self.release = SessionRelease(con, self.db_path if self._own_con else path)
         self.profile, self.threshold, self.version = profile, threshold, version
         self._sched = Scheduler(self._stages, debounce=debounce, on_error=self._show_error, on_busy=self._busy)
         self._snap: Snapshot | None = None
@@ -99,7 +104,7 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         self.refresh()  # into plain figures: the widgets below open with the data already in them
         self.charts.to_widgets()
         self.bar, self.heat_year, self.heat_pair = self.charts.bar, self.charts.heat_year, self.charts.heat_pair
-        self.charts.on_click(self._on_bar_click, self._on_year_click, self._on_pair_click)
+        self.charts.on_click(self.evidence.on_bar_click, self.evidence.on_year_click, self.evidence.on_pair_click)
         super().__init__(self._layout(), layout=widgets.Layout(width="100%"))
         self.add_class("ltw-root")
 
@@ -156,14 +161,20 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
             self.picker.set_frame(frame, level)
 
     def refresh(self) -> None:
-        """Recompute everything from the current filters, now (synchronously)."""
-        self._sched.refresh()
+        """Recompute everything from the current filters, now (synchronously); a refused view is shown, not raised."""
+        try:
+            self._sched.refresh()
+        except DisclosureError:
+            pass  # shown by _show_error: a refusal is an answer, not a failure
 
     def _stages(self) -> list[Callable[[], None]]:
         return [self._stage_scope_and_bar, self._stage_year, self._stage_pairs, self._stage_table]
 
-    def _kw(self, s: Snapshot) -> dict[str, Any]:
-        return dict(con=self.con, disclosure=s.disclosure, profile=self.profile, threshold=self.threshold, version=self.version)
+    def _ask(self, s: Snapshot, fn: Callable[..., pd.DataFrame], *args: Any, **kw: Any) -> pd.DataFrame:
+        """One analysis API call for the view `s`; in public mode inside the session's release (see release.py)."""
+        with self.release.scope(s.disclosure, s.description):
+            return fn(*args, con=self.con, disclosure=s.disclosure, profile=self.profile, threshold=self.threshold,
+                      version=self.version, **kw)
 
     # ---- stages: each asks the analysis API for one table and hands it to the charts or panels
     def _stage_scope_and_bar(self) -> None:
@@ -176,7 +187,7 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         self.fresh.check()
         self.evidence.clear()
         self.table.set_views(evidence=False)
-        freq = tab.frequency(s.frame, level=s.level, unit=cast(Any, s.unit), where=s.where, **self._kw(s))
+        freq = self._ask(s, tab.frequency, s.frame, level=s.level, unit=cast(Any, s.unit), where=s.where)
         # The denominator is the number of units in scope (the same on every row: no `by`). As shown: in
         # public mode it may be rounded or "c"; a 0 is a true zero, so "nothing in scope" is always exact.
         dens = pd.to_numeric(freq["denominator"], errors="coerce")
@@ -201,41 +212,56 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         s = self._snap
         if s is None or self.empty:
             return
-        s.tables["trend"] = tab.trend(s.frame, level=s.level, unit=cast(Any, s.unit), where=s.where, **self._kw(s))
-        by_year = hidden_share(s.tables["trend"], self.codes)
+        trend = refusable(s.refused, "trend", lambda: self._ask(s, tab.trend, s.frame, level=s.level, unit=cast(Any, s.unit),
+                                                                 where=s.where))
+        by_year = hidden_share(trend, self.codes) if trend is not None else 1.0
         if s.disclosure == "public" and by_year > 0.5:
-            # Mostly c by single year: periods of five years hide less (when they do, they are drawn instead).
-            periods = tab.frequency(s.frame, level=s.level, by=("period",), unit=cast(Any, s.unit), where=s.where, **self._kw(s))
-            by_period = hidden_share(periods, self.codes)
-            if by_period < by_year:
+            # Mostly c by single year, or refused by the release (the totals shown on the bars would give thin years
+            # away): periods of five years, when they hide less.
+            periods = refusable(s.refused, "trend_periods", lambda: self._ask(
+                s, tab.frequency, s.frame, level=s.level, by=("period",), unit=cast(Any, s.unit), where=s.where))
+            by_period = hidden_share(periods, self.codes) if periods is not None else 1.0
+            if periods is not None and (trend is None or by_period < by_year):
                 s.tables["trend_periods"] = periods
                 why = (f"Five-year periods: by single year {by_year:.0%} of these cells would be hidden (c) in public mode; "
-                       f"by period {by_period:.0%}.")
+                       f"by period {by_period:.0%}." if trend is not None else
+                       "Five-year periods: single years cannot be shown beside the totals on the bars without giving small "
+                       "numbers away (see the Table's 'By year' view).")
                 self.charts.draw_year(s, periods, self.codes, by="period", why=why)
                 return
-        self.charts.draw_year(s, s.tables["trend"], self.codes)
+        if trend is None:
+            self.charts.draw_refused(s, "year", s.refused["trend"])
+            return
+        s.tables["trend"] = trend
+        self.charts.draw_year(s, trend, self.codes)
 
     def _pair_unit(self, s: Snapshot) -> str:
         return s.unit if s.unit in ("review", "episode") else "review"
 
     def _cooccurrence(self, s: Snapshot, tests: bool) -> pd.DataFrame:
+        unit = cast(Any, self._pair_unit(s))
         if s.frame == "patterns":
-            return tab.cooccurrence("patterns", level=s.level, unit=cast(Any, self._pair_unit(s)), where=s.where, tests=tests, **self._kw(s))
-        return tab.cooccurrence("factor-pattern", level=2, factor_level=s.level, unit=cast(Any, self._pair_unit(s)), where=s.where,
-                                tests=tests, **self._kw(s))
+            return self._ask(s, tab.cooccurrence, "patterns", level=s.level, unit=unit, where=s.where, tests=tests)
+        return self._ask(s, tab.cooccurrence, "factor-pattern", level=2, factor_level=s.level, unit=unit, where=s.where, tests=tests)
 
     def _stage_pairs(self) -> None:
         s = self._snap
         if s is None or self.empty:
             return
-        s.tables["cooccurrence_counts"] = self._cooccurrence(s, tests=False)
+        co = refusable(s.refused, "cooccurrence", lambda: self._cooccurrence(s, tests=False))
+        if co is None:
+            self.charts.draw_refused(s, "pair", s.refused["cooccurrence"])
+            return
+        s.tables["cooccurrence_counts"] = co
         self.charts.draw_pairs(s, s.tables["cooccurrence_counts"], self._pair_unit(s), self.codes)
 
     def _stage_table(self) -> None:
         s = self._snap
         if s is None or self.empty:
             return
-        s.tables["recurrence"] = tab.recurrence(s.frame, level=s.level, where=s.where, **self._kw(s))
+        rec = refusable(s.refused, "recurrence", lambda: self._ask(s, tab.recurrence, s.frame, level=s.level, where=s.where))
+        if rec is not None:
+            s.tables["recurrence"] = rec
         self.table.enable(True)
         self.table.render()
 
@@ -243,13 +269,16 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         self.message, self.status.value = panels.status(s, self.in_scope, freq.attrs.get("threshold"))
 
     def _show_empty(self, s: Snapshot) -> None:
+        note = f"No {tab.UNIT_LABELS[s.unit]} match these filters"
+        self._blank(s, note, *panels.empty_status(s, note))
+
+    def _blank(self, s: Snapshot, note: str, message: str, status: str) -> None:
+        """No figures for this view (nothing in scope, or refused): `note` in their place, `status` above."""
         self.tables = s.tables
         self.bar_codes, self.codes = [], []
-        note = f"No {tab.UNIT_LABELS[s.unit]} match these filters"
-        self.message, self.status.value = panels.empty_status(s, note)
+        self.message, self.status.value = message, status
         self.charts.draw_empty(s, note)
-        self.table_note.value = ""
-        self.table_html.value = f"<div class='ltw-note'>{note}.</div>"
+        self.table_note.value, self.table_html.value = "", f"<div class='ltw-note'>{html.escape(note)}.</div>"
         self.table.enable(False)
         self.evidence.hint()
 
@@ -258,8 +287,12 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
 
     def _show_error(self, e: BaseException) -> None:
         self.last_error = e
-        self.message = f"Could not update: {e}"
-        self.status.value = f"<div class='ltw-status ltw-error'><b>Could not update</b>: {html.escape(str(e))}</div>"
+        if isinstance(e, DisclosureError) and self._snap is not None:
+            # Refused by disclosure control (the release): say why; none of this view's figures is shown.
+            self._snap.tables.clear()
+            self._blank(self._snap, "Not shown in public mode: see the message above", *panels.refused(str(e), REFUSED_HINT))
+            return
+        self.message, self.status.value = panels.error(str(e))
 
     # ---- the table and its downloads (see table.py)
     def current_table(self) -> pd.DataFrame | None:
@@ -296,37 +329,3 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
 
     def _open_evidence(self, code: str, year: int | tuple[int, int] | None, with_code: str | None) -> None:
         self.evidence.open(code, year, with_code)
-
-    def _guarded(self, fn: Callable[[], None]) -> None:
-        """A click's work, on the home thread; an error shows in the evidence panel, not only in the kernel log."""
-
-        def run() -> None:
-            try:
-                with self._lock:
-                    fn()
-            except Exception as e:
-                self.last_error = e
-                self.evidence.failed(e)
-                if running_loop() is None:
-                    raise
-
-        self._sched.dispatch(run)
-
-    def _on_bar_click(self, _trace: Any, points: Any, _state: Any) -> None:
-        if points.point_inds and 0 <= points.point_inds[0] < len(self.bar_codes):
-            code = self.bar_codes[points.point_inds[0]]
-            self._guarded(lambda: self._open_evidence(code, None, None))
-
-    def _on_year_click(self, _trace: Any, points: Any, _state: Any) -> None:
-        code = code_from_axis(points.ys[0]) if points.xs else None
-        span = year_span(points.xs[0]) if code else None  # a year, or a period "2008-2012"
-        if code and span:
-            when: int | tuple[int, int] = span[0] if span[0] == span[1] else span
-            self._guarded(lambda: self._open_evidence(code, when, None))
-
-    def _on_pair_click(self, _trace: Any, points: Any, _state: Any) -> None:
-        if not points.xs:
-            return
-        a, b = code_from_axis(points.ys[0]), code_from_axis(points.xs[0])
-        if a and b and a != b:
-            self._guarded(lambda: self._open_evidence(a, None, b))

@@ -56,5 +56,6 @@ class Freshness:
         with ex._lock:
             ex.con.close()
             ex.con = connect(ex.db_path, read_only=True)
+            ex.release.reopened(ex.con)
             self.seen = connection_snapshot(ex.con)
         ex.refresh()

@@ -22,7 +22,7 @@ from lt_workbench.present.fmt import display as _fmt
 from lt_workbench.present.fmt import nan_number
 from lt_workbench.present.fmt import significant as _sig
 
-__all__ = ["STYLE", "TABLE_VIEWS", "table_panel", "evidence_panel", "code_label", "status", "empty_status", "factor_words", "busy"]
+__all__ = ["STYLE", "TABLE_VIEWS", "table_panel", "evidence_panel", "code_label", "status", "empty_status", "factor_words", "busy", "refused", "error"]
 
 STYLE = """
 <style>
@@ -281,3 +281,14 @@ def busy(status_html: str) -> str:
     if status_html:
         return status_html.replace("<div class='ltw-status'", "<div class='ltw-status ltw-busy'", 1)
     return "<div class='ltw-status ltw-busy'>Updating…</div>"
+
+
+def refused(why: str, hint: str) -> tuple[str, str]:
+    """(plain message, status HTML) when disclosure control refuses a public view (`why`: its message)."""
+    return (f"Not shown in public mode: {why}",
+            f"<div class='ltw-status ltw-error'><b>Not shown in public mode</b>: {html.escape(why)}<br>{html.escape(hint)}</div>")
+
+
+def error(why: str) -> tuple[str, str]:
+    """(plain message, status HTML) when a refresh failed."""
+    return f"Could not update: {why}", f"<div class='ltw-status ltw-error'><b>Could not update</b>: {html.escape(why)}</div>"

@@ -17,6 +17,7 @@ from lt_workbench.exceptions import TabulationError
 from lt_workbench.explorer import panels
 from lt_workbench.explorer.download import DownloadButton, table_csv, table_xlsx
 from lt_workbench.explorer.filters import DEPTH_LABELS, FRAME_CHOICES
+from lt_workbench.explorer.release import refusable
 
 if TYPE_CHECKING:
     from lt_workbench.explorer.explorer import Explorer
@@ -66,8 +67,10 @@ class TableSection:
         view = self.view.value
         if view == "evidence":
             return ex.evidence_table
-        if view == "cooccurrence" and "cooccurrence" not in s.tables:
-            s.tables["cooccurrence"] = ex._cooccurrence(s, tests=True)
+        if view == "cooccurrence" and "cooccurrence" not in s.tables and "cooccurrence" not in s.refused:
+            co = refusable(s.refused, "cooccurrence", lambda: ex._cooccurrence(s, tests=True))
+            if co is not None:
+                s.tables["cooccurrence"] = co
         return s.tables.get(view)
 
     def render(self) -> None:
@@ -77,8 +80,9 @@ class TableSection:
             return
         table = self.current()
         if table is None:
+            why = s.refused.get(self.view.value)
             self.note.value = ""
-            self.html.value = "<div class='ltw-note'>Nothing to show yet.</div>"
+            self.html.value = (panels.refused(why, "")[1] if why else "<div class='ltw-note'>Nothing to show yet.</div>")
             return
         self.note.value, self.html.value = panels.table_panel(table, self.view.value, s, self.ex.version)
 

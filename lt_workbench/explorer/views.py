@@ -57,6 +57,7 @@ class Snapshot:
     pinned: tuple[str, ...]
     top: int
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    refused: dict[str, str] = field(default_factory=dict)  # table -> why the release refused it (public mode)
 
 
 def centre_note(text: str) -> dict[str, Any]:
@@ -92,6 +93,25 @@ def draw_hidden(fig: Any, x: list[Any], y: list[str], hidden: list[list[str | No
         t.y = y
         t.text = text
         t.visible = any(h is not None for row in hidden for h in row)
+
+
+def clear_figure(fig: Any, title: str, note: str) -> None:
+    """A figure emptied, titled, with `note` in its middle (two batches: see Charts.draw_bar)."""
+    with fig.batch_update():
+        trace = fig.data[0]
+        if isinstance(trace, go.Bar):
+            trace.update(x=[], y=[], error_x=None, text=None, customdata=None)
+        else:
+            trace.update(z=[[]], x=[], y=[], text=None)
+        fig.layout.title.text = title
+        fig.layout.annotations = [centre_note(note)]
+        fig.layout.shapes = []
+        fig.layout.height = 220
+    with fig.batch_update():
+        if isinstance(fig.data[0], go.Bar):
+            fig.data[1].update(x=[], y=[], text=None)
+        else:
+            fig.data[1].update(z=[[]], x=[], y=[], text=None)
 
 
 class Charts:
@@ -351,21 +371,14 @@ class Charts:
         """Every figure cleared, with `note` (why there is nothing to draw) in its middle."""
         self.year_shapes = []
         for fig, title in ((self.bar, self._bar_title(s)), (self.heat_year, "By year"), (self.heat_pair, "Together")):
-            with fig.batch_update():
-                trace = fig.data[0]
-                if isinstance(trace, go.Bar):
-                    trace.update(x=[], y=[], error_x=None, text=None, customdata=None)
-                else:
-                    trace.update(z=[[]], x=[], y=[], text=None)
-                fig.layout.title.text = title
-                fig.layout.annotations = [centre_note(note)]
-                fig.layout.shapes = []
-                fig.layout.height = 220
-            with fig.batch_update():
-                if isinstance(fig.data[0], go.Bar):
-                    fig.data[1].update(x=[], y=[], text=None)
-                else:
-                    fig.data[1].update(z=[[]], x=[], y=[], text=None)
+            clear_figure(fig, title, note)
+
+    def draw_refused(self, s: Snapshot, which: str, why: str) -> None:
+        """A heat map ("year" or "pair") refused by the release (public mode): cleared, with the reason."""
+        if which == "year":
+            self.year_shapes = []
+        fig, title = (self.heat_year, "By year") if which == "year" else (self.heat_pair, "Together")
+        clear_figure(fig, f"{title}: not shown in public mode", wrap_label(f"Not shown: {why}", 90, 6))
 
     def highlight(self, code: str | None, bar_codes: list[str], codes: list[str]) -> None:
         """Mark the clicked code in every figure: its bar in red, its row outlined in the heat maps."""

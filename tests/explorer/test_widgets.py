@@ -3,7 +3,9 @@
 The widgets only orchestrate, so the oracle here is `lt_workbench.analysis.tabulate` itself (tested elsewhere
 against an independent recomputation): what the figures, tables and evidence show must be exactly
 what tabulate returns for the same filters. Clicks go through plotly's own message path
-(`_js2py_pointsCallback`), as the browser sends them.
+(`_js2py_pointsCallback`), as the browser sends them. In public mode the explorer session joins the
+snapshot's release, so its figures are compared with the API asked *in the same release*
+(`in_release`); every test starts a fresh release (its own ledger).
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ import pandas as pd
 import pytest
 
 from lt_workbench.analysis import tabulate as tab
+from lt_workbench.analysis.publish import public_release
 from lt_workbench.model.db import connect
-from lt_workbench.exceptions import DatabaseError, TabulationError, WorkbenchError
+from lt_workbench.exceptions import DatabaseError, DisclosureError, TabulationError, WorkbenchError
 from lt_workbench.model.load import load
 from lt_workbench.explorer.widgets import ANY, DownloadButton, Explorer, FilterPanel, PatternPicker, scope_options
 from lt_workbench.present.tables import render as render_table
@@ -43,6 +46,20 @@ def con(sample_db: Path):
     c = connect(sample_db, read_only=True)
     yield c
     c.close()
+
+
+@pytest.fixture(autouse=True)
+def fresh_release(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test publishes into a release of its own (a ledger in its tmp_path), so no test depends on another's."""
+    ledger = tmp_path / "releases.sqlite"
+    monkeypatch.setenv("LT_WORKBENCH_LEDGER", str(ledger))
+    return ledger
+
+
+def in_release(sample_db: Path, fn: Any, *args: Any, **kwargs: Any) -> pd.DataFrame:
+    """A public analysis API call inside the release the explorer's session joined (same snapshot, same ledger)."""
+    with public_release(sample_db, name="test: the API"):
+        return fn(*args, disclosure="public", **kwargs)
 
 
 @pytest.fixture
@@ -315,12 +332,12 @@ def test_a_filter_that_leaves_no_reviews_says_so(explorer: Explorer, con) -> Non
     assert len(explorer.bar.data[0].x) > 0 and not explorer.csv_button.disabled
 
 
-def test_public_mode_protects_numbers_and_hides_evidence(con) -> None:
+def test_public_mode_protects_numbers_and_hides_evidence(con, sample_db: Path) -> None:
     ex = Explorer(con=con, debounce=0)  # public is the default
     try:
         ex.filters.set(region="north_west", years=(2015, ex.filters.years.max))
         where = {"region": "north_west", "year": range(2015, ex.filters.years.max + 1)}
-        public = tab.frequency("patterns", level=2, where=where, con=con, disclosure="public")
+        public = in_release(sample_db, tab.frequency, "patterns", level=2, where=where, con=con)
         assert_bar_matches(ex, public)
         threshold = int(public.attrs["threshold"])
         shown = [int(t.split(" of ")[0].replace(",", "")) for t in ex.bar.data[1].text]
@@ -329,11 +346,15 @@ def test_public_mode_protects_numbers_and_hides_evidence(con) -> None:
         assert hidden and not hidden & set(ex.bar_codes)
         assert "hidden (c)" in ex.bar.layout.annotations[0].text
         assert "Public" in ex.status.value
-        pd.testing.assert_frame_equal(ex.tables["recurrence"],
-                                      tab.recurrence("patterns", level=2, where=where, con=con, disclosure="public"))
         assert ex.csv_bytes().decode() == render_table(ex.tables["frequency"], "csv")  # the default table: the bars'
+        # The recurrence table splits each count into recent + before: beside the totals the bars show, that split
+        # would give small numbers away here, so the release refuses it, and says so where the table would be.
+        assert "recurrence" not in ex.tables and "frequency" in ex._snap.refused["recurrence"]
+        with pytest.raises(DisclosureError, match="explorer session .* North West · 2015"):
+            in_release(sample_db, tab.recurrence, "patterns", level=2, where=where, con=con)
         ex.table_view.value = "recurrence"
-        assert ex.csv_bytes().decode() == render_table(ex.tables["recurrence"], "csv")
+        assert "Not shown in public mode" in ex.table_html.value and "explorer session" in ex.table_html.value
+        assert ex.current_table() is None
         ex.table_view.value = "frequency"
 
         ex.open_evidence(ex.bar_codes[0])
@@ -342,19 +363,18 @@ def test_public_mode_protects_numbers_and_hides_evidence(con) -> None:
         restricted_text = tab.evidence(ex.bar_codes[0], frame="patterns", where=where, con=con)["finding"].iloc[0]
         assert restricted_text[:30] not in ex.evidence_html.value
         assert "evidence" not in [v for _, v in ex.table_view.options]
-        for fig in (ex.heat_year, ex.heat_pair):  # no small count reaches a heat map either
+        for fig in (ex.heat_pair,):  # no small count reaches a heat map either
             for row in fig.data[0].text:
                 assert all(t in ("", "0") or int(t) >= threshold for t in row)
             # hidden cells are drawn grey and marked, so a gap never reads as "none"
             hidden = [t for row in fig.data[1].text for t in row if t]
             assert fig.data[1].visible and hidden and set(hidden) <= {"c", "0"}
-        trend = ex.tables["trend"]
-        i = ex.codes.index(ex.bar_codes[0])
-        for j, year in enumerate(ex.heat_year.data[0].x):
-            row = trend[(trend["code"] == ex.bar_codes[0]) & (trend["year"] == year)].iloc[0]
-            if row["count"] == "c":  # not drawn as a value (the whole layer is hidden when nothing can be shown)
-                shown = ex.heat_year.data[0]
-                assert (not shown.visible or shown.z[i][j] is None) and ex.heat_year.data[1].text[i][j] == "c"
+        # Years (and five-year periods) beside the exact totals on the bars would give thin years away (a total of
+        # 10 over 8 years: each at most 3): refused, with the reason in the figure, and nothing drawn.
+        assert {"trend", "trend_periods"} <= set(ex._snap.refused) and "trend" not in ex.tables
+        assert ex.heat_year.layout.title.text == "By year: not shown in public mode"
+        assert "Not shown: cannot protect" in ex.heat_year.layout.annotations[0].text
+        assert not ex.heat_year.data[0].x and not ex.heat_year.data[1].x
 
         ex.filters.disclosure.value = "restricted"  # the same click now shows the evidence
         ex.open_evidence(ex.bar_codes[0])
@@ -475,7 +495,7 @@ def test_clicks_from_another_thread_run_on_the_explorers_own_thread(con) -> None
 
 
 @pytest.mark.slow
-def test_every_frame_depth_unit_and_mode_draws_tabulates_numbers(con) -> None:
+def test_every_frame_depth_unit_and_mode_draws_tabulates_numbers(con, sample_db: Path) -> None:
     ex = Explorer(con=con, disclosure="restricted", debounce=0)
     try:
         for mode in ("restricted", "public"):
@@ -483,12 +503,18 @@ def test_every_frame_depth_unit_and_mode_draws_tabulates_numbers(con) -> None:
                 for level in (1, 2, 3):
                     for unit in tab.UNITS:
                         ex.filters.set(disclosure=mode, frame=frame, level=level, unit=unit, region="north_west")
-                        freq = tab.frequency(frame, level=level, unit=unit, where={"region": "north_west"}, con=con,
-                                             disclosure=mode)
+                        ask = tab.frequency if mode == "restricted" else lambda *a, **k: in_release(sample_db, tab.frequency, *a, **k)
+                        kw = {"disclosure": "restricted"} if mode == "restricted" else {}
+                        freq = ask(frame, level=level, unit=unit, where={"region": "north_west"}, con=con, **kw)
                         assert_bar_matches(ex, freq)
                         assert ex.last_error is None and not ex.empty
-                        assert len(ex.heat_year.data[0].y) == len(ex.codes)
-                        assert ex.tables["recurrence"] is not None
+                        refused = ex._snap.refused
+                        assert mode == "public" or not refused
+                        if "trend" in refused and "trend_periods" in refused:  # public: refused, and says so
+                            assert "not shown in public mode" in ex.heat_year.layout.title.text
+                        else:
+                            assert len(ex.heat_year.data[0].y) == len(ex.codes)
+                        assert ("recurrence" in ex.tables) != ("recurrence" in refused)
     finally:
         ex.close()
 
@@ -630,14 +656,18 @@ def test_the_bar_chart_and_the_table_under_it_show_the_same_figures(con, mode: s
         ex.close()
 
 
-def test_public_year_heat_map_uses_periods_when_single_years_would_be_mostly_hidden(con) -> None:
-    """#14 §3: serious case reviews by single year are ~78% c in public mode; by five-year period far fewer."""
+def test_public_year_heat_map_uses_periods_when_single_years_would_be_mostly_hidden(con, sample_db: Path) -> None:
+    """#14 §3: serious case reviews by single year are ~78% c in public mode; by five-year period far fewer.
+
+    In the session's release single years are refused outright (beside the totals on the bars they would give
+    thin years away), and the periods drawn are the release's."""
     ex = Explorer(con=con, debounce=0)
     try:
         ex.filters.set(review_type="serious_case_review")
         where = {"review_type": "serious_case_review"}
-        trend = tab.trend("patterns", level=2, where=where, con=con, disclosure="public")
-        periods = tab.frequency("patterns", level=2, by=("period",), where=where, con=con, disclosure="public")
+        trend = tab.trend("patterns", level=2, where=where, con=con, disclosure="public")  # alone, outside any release
+        periods = in_release(sample_db, tab.frequency, "patterns", level=2, by=("period",), where=where, con=con)
+        assert ex.tables["trend_periods"].equals(periods) and "trend" in ex._snap.refused
 
         def share(t: pd.DataFrame) -> float:
             part = t[t["code"].isin(ex.codes) & (t["denominator"].astype(str) != "0")]
@@ -647,7 +677,7 @@ def test_public_year_heat_map_uses_periods_when_single_years_would_be_mostly_hid
         heat = ex.heat_year.data[0]
         assert list(heat.x) == list(dict.fromkeys(periods["period"]))  # periods, in time order
         assert "period" in ex.heat_year.layout.title.text and "Five-year periods" in ex.heat_year.layout.title.text
-        assert f"{share(trend):.0%}" in ex.heat_year.layout.title.text  # says why
+        assert "single years cannot be shown beside the totals" in ex.heat_year.layout.title.text  # says why
         for i, code in enumerate(ex.codes):
             for j, period in enumerate(heat.x):
                 row = periods[(periods["code"] == code) & (periods["period"] == period)].iloc[0]

@@ -1,0 +1,91 @@
+"""An explorer session's release: every public table the explorer shows is protected jointly with everything
+else published from the same database snapshot (other explorer views, CLI commands, reports).
+
+Why a part of its own: `lt_workbench.analysis.publish.public_release` is a ContextVar scope, and the
+explorer's refresh stages run later, on the kernel's event loop, where a scope opened when the explorer
+was made is not in force. So each tabulation call is wrapped here, at the moment it runs, in a scope of
+the snapshot the explorer's own connection reads (its content hash, taken from that connection: a load
+published meanwhile does not move the session to data it is not showing). The ledger is the one the CLI
+uses: `<database>.releases.sqlite` beside the database file, or `$LT_WORKBENCH_LEDGER`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+import pandas as pd
+
+from lt_workbench.analysis.publish import public_release
+from lt_workbench.exceptions import DisclosureError, TabulationError
+from lt_workbench.model.publish import content_hash
+
+__all__ = ["SessionRelease", "database_path", "refusable", "REFUSED_HINT"]
+
+REFUSED_HINT = ("Every public figure of this session is protected together with what this database snapshot has already "
+                "published (earlier views, CLI commands, reports), so a view that would let a reader work out a hidden "
+                "number is not shown. Go back to the earlier filters, or use restricted mode inside the secure environment.")
+
+
+def database_path(db: str | Path | None, con: duckdb.DuckDBPyConnection | None) -> Path | None:
+    """The database file: `db` when given, else the file `con` reads (PRAGMA database_list), else None (in memory)."""
+    if db is not None:
+        return Path(db)
+    if con is None:
+        return None
+    for _seq, name, file in con.execute("PRAGMA database_list").fetchall():
+        if name == "main" and file:
+            return Path(str(file))
+    return None
+
+
+def refusable(refused: dict[str, str], key: str, make: Callable[[], pd.DataFrame]) -> pd.DataFrame | None:
+    """`make()` for a table a view can do without: a refusal by the release is noted in `refused[key]`, shown in its place."""
+    try:
+        return make()
+    except DisclosureError as e:
+        refused[key] = str(e)
+        return None
+
+
+class SessionRelease:
+    """Opens the snapshot's release around each public tabulation of one explorer session.
+
+    The session has one name ("explorer session 2026-12-04 18:20:05 UTC"); each output in the ledger is
+    named by it and by the view's filters, so a later refusal says which earlier view it conflicts with.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, db: str | Path | None) -> None:
+        self.con = con
+        self.path = database_path(db, con)
+        self.name = f"explorer session {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC"
+        self._snapshot: str | None = None
+
+    def reopened(self, con: duckdb.DuckDBPyConnection) -> None:
+        """The explorer reconnected (new data): later tables join the release of the snapshot it now reads."""
+        self.con = con
+        self._snapshot = None
+
+    def snapshot(self) -> str:
+        """The content hash of the data the explorer's connection reads (the release's key)."""
+        if self._snapshot is None:
+            self._snapshot = content_hash(self.con)[0]
+        return self._snapshot
+
+    @contextmanager
+    def scope(self, disclosure: str, view: str) -> Iterator[None]:
+        """Public tables made inside join the release (output named by the session and `view`); restricted: nothing."""
+        if disclosure != "public":
+            yield
+            return
+        if self.path is None and not os.environ.get("LT_WORKBENCH_LEDGER"):
+            raise TabulationError(
+                "public mode keeps a release ledger beside the database file, but this explorer reads an in-memory "
+                "database: open it with Explorer(db=PATH), or set LT_WORKBENCH_LEDGER to a ledger file")
+        with public_release(self.path, name=f"{self.name} · {view}", snapshot=self.snapshot()):
+            yield
