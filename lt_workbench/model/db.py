@@ -1,4 +1,4 @@
-"""Open the DuckDB database, creating the documented tables and the taxonomy when they are missing."""
+"""The DuckDB database: read-only connections (`connect`), writes as new snapshots (`write`), the schema and derived tables."""
 
 from __future__ import annotations
 

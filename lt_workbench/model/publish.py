@@ -13,6 +13,13 @@ or report held it open. So a writer (load, rebuild, upgrade):
 4. publishes: manifest (both entries) → rename(next, X.duckdb) → fsync of the folder → manifest
    (new entry only). Ctrl-C and SIGTERM are held back during this step, so the outcome is known.
 
+SIGTERM in a Python caller (a scheduler running `load()` in a process of its own, SIGTERM left at
+its default action): while a writer works, SIGTERM first unwinds it (workers stopped, the unpublished
+copy and the workers' files removed, the lock released) and then ends the process by SIGTERM as it
+would have anyway; one held back while publishing ends it once the snapshot is whole. A caller's own
+SIGTERM handler runs as usual (after the publication when it arrived during it). The CLI turns
+SIGTERM into Ctrl-C and reports it itself.
+
 Readers open `X.duckdb` read-only and keep the inode they opened: a rename does not disturb them,
 and the old file's blocks are freed by the kernel when the last reader closes it (no reader
 bookkeeping, nothing to clean up). Any failure before the rename leaves the published file as it
@@ -31,6 +38,7 @@ import secrets
 import shutil
 import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,11 +177,46 @@ def _copy_checked(db: Path, target: Path) -> None:
         )
 
 
+class _Terminated(BaseException):
+    """SIGTERM arrived while a writer worked in a process that leaves SIGTERM at its default action."""
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds() -> Iterator[list[int]]:
+    """While a writer works: SIGTERM at its default action unwinds the writer before ending the process by
+    SIGTERM (see the module docstring). Yields the list the publication's held signals are added to."""
+    late: list[int] = []
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGTERM) if main else None
+    got: list[int] = []
+
+    def unwind(signum: int, frame: FrameType | None) -> None:
+        got.append(signum)
+        raise _Terminated()
+
+    if previous == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, unwind)
+    try:
+        yield late
+    finally:
+        if previous == signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if main and (got or signal.SIGTERM in late) and previous not in (signal.SIG_IGN, signal.default_int_handler, None):
+            signal.raise_signal(signal.SIGTERM)  # the default action ends the process here; a caller's handler runs
+
+
 @contextlib.contextmanager
 def writing(db: Path, *, wait: float = 0.0, fresh: bool = False, say: Callable[[str], None] | None = None) -> Iterator[Writer]:
     """Take the writer lock, open the next snapshot (a copy of the published one, or empty when `fresh`
     or there is none) read-write, yield it; publish when the block ends normally, discard otherwise."""
-    db = Path(db)
+    with _sigterm_unwinds() as late:
+        with _writing(Path(db), wait, fresh, say) as w:
+            yield w
+        late.extend(w.interrupted)
+
+
+@contextlib.contextmanager
+def _writing(db: Path, wait: float, fresh: bool, say: Callable[[str], None] | None) -> Iterator[Writer]:
     lock = WriterLock(db)
     lock.acquire(wait, say)
     try:

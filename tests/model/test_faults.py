@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import uuid
@@ -206,3 +207,77 @@ def test_a_full_disk_says_so_and_leaves_the_published_snapshot_and_room(tmp_path
                               capture_output=True, text=True, timeout=300).returncode == 0
     finally:
         subprocess.run(["umount", str(disk)], capture_output=True)
+
+
+# A Python caller of load() (a scheduler running it in a process of its own), with SIGTERM at its default action
+# or the caller's own handler; `when` is where SIGTERM arrives: in the middle of the checking workers (before
+# commit, with worker processes and their /dev/shm files alive), or during the publication (held back).
+CALLER = textwrap.dedent("""
+    import os, signal, sys, time
+    import lt_workbench.model.load as L
+    import lt_workbench.model.publish as P
+    db, when, handler, *files = sys.argv[1:]
+    L._PARALLEL_FROM = 0
+    if handler == "own":
+        def own(signum, frame):
+            print("own handler ran", flush=True)
+            sys.exit(143)
+        signal.signal(signal.SIGTERM, own)
+    hook = None
+    if when == "workers":
+        real_read = L._read_spilled
+        def read_spilled(files):  # the first chunk back from a worker: the others are still being checked
+            os.kill(os.getpid(), signal.SIGTERM)
+            return real_read(files)
+        L._read_spilled = read_spilled
+    else:
+        real_replace = P.os.replace
+        def replace(a, b):  # the rename that publishes
+            os.kill(os.getpid(), signal.SIGTERM)
+            return real_replace(a, b)
+        P.os.replace = replace
+    try:
+        r = L.load(files, db, workers=2, progress=False)
+        print("returned", r.late_signals, flush=True)
+    except BaseException as e:
+        print("raised", type(e).__name__, flush=True)
+        raise
+    time.sleep(1)
+    print("still running", flush=True)
+""")
+
+
+@pytest.mark.parametrize("when,handler", [("workers", "default"), ("publishing", "default"), ("workers", "own"), ("publishing", "own")])
+def test_sigterm_in_a_python_caller_unwinds_the_load_then_ends_the_process_as_asked(tmp_path: Path, when: str, handler: str) -> None:
+    db = tmp_path / "p.duckdb"
+    load(CORPUS[:20], db, progress=False)
+    before = _hash(db)
+    tag = uuid.uuid4().hex
+    proc = subprocess.Popen([sys.executable, "-c", CALLER, str(db), when, handler, *map(str, CORPUS)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "LT_TRIAL": tag})
+    out, err = proc.communicate(timeout=300)
+    deadline = time.monotonic() + 20
+    while _tagged_processes(tag) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _tagged_processes(tag) == [], "worker processes outlived the caller"
+    spilled = [*_shm_of(proc.pid), *(p.name for p in Path(tempfile.gettempdir()).glob(f"lt-workbench-load-{proc.pid}-*"))]
+    assert spilled == [], f"the workers' files were left behind: {spilled}"
+    assert leftovers(db) == [], "the unpublished copy was left beside the database"
+    verify_file(db)
+    assert "still running" not in out, "SIGTERM was swallowed: the caller kept running"
+    assert "Traceback" not in err or handler == "own", err
+    if handler == "default":
+        assert proc.returncode == -signal.SIGTERM, (proc.returncode, out, err)
+    else:
+        assert proc.returncode == 143 and "own handler ran" in out, (proc.returncode, out, err)
+    state = _hash(db)
+    assert state == (before if when == "workers" else _hash_of_full_load(tmp_path)), (when, handler, out)
+    again = load(CORPUS, db, progress=False)  # the next load runs as usual
+    assert again.snapshot_id and leftovers(db) == []
+
+
+def _hash_of_full_load(tmp_path: Path) -> str:
+    full = tmp_path / "full.duckdb"
+    if not full.exists():
+        load(CORPUS, full, progress=False)
+    return _hash(full)
