@@ -9,7 +9,6 @@ tables the analysis API returned and only draws them. Nothing here counts.
 from __future__ import annotations
 
 import html
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,11 +21,8 @@ from lt_workbench.config import DEFAULT_TAXONOMY_VERSION
 from lt_workbench.explorer.filters import THING
 from lt_workbench.model.frames import labels as frame_labels
 from lt_workbench.present import figures
-from lt_workbench.present.fmt import display as _fmt
-from lt_workbench.present.fmt import nan_number as _num
 from lt_workbench.present.fmt import shorten as _short
-from lt_workbench.present.fmt import significant as _sig
-from lt_workbench.present.fmt import wrap_label, year_span
+from lt_workbench.present.fmt import wrap_label
 
 __all__ = ["Charts", "Snapshot", "EvidenceTarget", "BAR_COLOUR", "BAR_SELECTED", "hidden_share"]
 
@@ -64,35 +60,6 @@ def centre_note(text: str) -> dict[str, Any]:
     """An annotation in the middle of a figure (nothing to draw, and why)."""
     return {"text": text, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5, "showarrow": False,
             "font": {"size": 14, "color": "#8a5a00"}}
-
-
-def fill_heat(t: Any, z: list[list[float | None]], x: list[Any], y: list[str], text: list[list[str]],
-               custom: list[Any], hovertemplate: str) -> None:
-    """Put one heat map's cells into its trace (inside the caller's batch_update)."""
-    any_shown = any(v is not None for row in z for v in row)
-    # plotly.js fails to restyle a heat map whose z is all null; the grey layer carries the axes then.
-    t.visible = any_shown
-    t.z = z if any_shown else [[0] * len(x) for _ in y]
-    t.x = x
-    t.y = y
-    t.text = text
-    t.texttemplate = "%{text}"
-    t.textfont = {"size": 10}
-    t.customdata = custom
-    t.hovertemplate = hovertemplate
-    t.hoverongaps = False
-
-def draw_hidden(fig: Any, x: list[Any], y: list[str], hidden: list[list[str | None]]) -> None:
-    """The grey "c" cells of a heat map (a separate batch: see Charts.draw_bar)."""
-    z = [[1.0 if h is not None else None for h in row] for row in hidden]
-    text = [[h or "" for h in row] for row in hidden]
-    with fig.batch_update():
-        t = fig.data[1]
-        t.z = z
-        t.x = x
-        t.y = y
-        t.text = text
-        t.visible = any(h is not None for row in hidden for h in row)
 
 
 def clear_figure(fig: Any, title: str, note: str) -> None:
@@ -218,48 +185,17 @@ class Charts:
 
 
     def draw_year(self, s: Snapshot, trend: pd.DataFrame, wanted: list[str], *, by: str = "year", why: str = "") -> None:
-        """The code x year heat map of `trend` for the codes `wanted` (in that order).
-
-        by="period": `trend` is by period ("2008-2012", ...), drawn as categories; `why` says why periods.
+        """The code x year heat map of `trend` for the codes `wanted` (in that order), built by
+        present.figures.year_heat_traces. by="period": `trend` is by period ("2008-2012", ...), drawn as
+        categories; `why` says why periods.
         """
         codes = [c for c in wanted if c in set(trend["code"])]
-        if by == "year":
-            years: list[Any] = sorted(int(y) for y in trend["year"].unique())
-        else:
-            years = sorted(dict.fromkeys(str(p) for p in trend[by]), key=lambda p: (year_span(p) or (0, 0))[0])
-        sub = trend[trend["code"].isin(codes)]
-        pct = sub.assign(_p=pd.to_numeric(sub["percent"], errors="coerce")).pivot(index="code", columns=by, values="_p")
-        cnt = sub.pivot(index="code", columns=by, values="count")
-        den = sub.pivot(index="code", columns=by, values="denominator")
-        pct = pct.reindex(index=codes, columns=years)
-        cnt = cnt.reindex(index=codes, columns=years)
-        den = den.reindex(index=codes, columns=years)
-        z = [[None if (v is None or (isinstance(v, float) and math.isnan(v))) else float(v) for v in row] for row in pct.to_numpy()]
-        text = [[_fmt(v, 0) for v in row] for row in cnt.to_numpy(dtype=object)]
-        # Hidden: no percentage shown although the year has reviews in scope (its denominator is not a true 0).
-        hidden = [[t if zv is None and _num(d) != 0 else None for zv, t, d in zip(zr, tr, dr, strict=False)]
-                  for zr, tr, dr in zip(z, text, den.to_numpy(dtype=object), strict=False)]
-        text = [[t if zv is not None else "" for zv, t in zip(zr, tr, strict=False)] for zr, tr in zip(z, text, strict=False)]
-        hover = [[f"{_fmt(c, 0)} of {_fmt(d, 0)}" for c, d in zip(rc, rd, strict=False)] for rc, rd in zip(cnt.to_numpy(dtype=object), den.to_numpy(dtype=object), strict=False)]
-        y = [self._ylabel(s, c, 44) for c in codes]
-        full = frame_labels(s.frame, self.version)
-        custom = [[[c, full.get(c, c), h] for h in hrow] for c, hrow in zip(codes, hover, strict=False)]
-        shapes: list[dict[str, Any]] = []
-        notes: list[dict[str, Any]] = []
-        spans = [(y, y) if by == "year" else (year_span(y) or (0, 0)) for y in years]
-        for b in tab.SERIES_BREAKS:
-            idx = [i for i, (a, z_) in enumerate(spans) if a <= b["to_year"] and z_ >= b["from_year"]]
-            if not idx:
-                continue
-            # Years: drawn at the years themselves; periods: at the categories' positions (0, 1, ...).
-            x0, x1 = (b["from_year"] - 0.5, b["to_year"] + 0.5) if by == "year" else (min(idx) - 0.5, max(idx) + 0.5)
-            shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": x0, "x1": x1,
-                           "y0": 0, "y1": 1, "line": {"color": "#d35400", "width": 1.5, "dash": "dot"}, "fillcolor": "rgba(0,0,0,0)"})
-            notes.append({"text": "SCR → CSPR", "xref": "x", "yref": "paper", "x": (x0 + x1) / 2, "y": 1.0,
-                          "yanchor": "bottom", "showarrow": False, "font": {"size": 10, "color": "#d35400"}})
+        cells, hidden, shapes, notes, n_hidden = figures.year_heat_traces(
+            trend, codes, y_labels={c: self._ylabel(s, c, 44) for c in codes}, labels=frame_labels(s.frame, self.version),
+            by=by, series_breaks=tab.SERIES_BREAKS)
+        years = cells["x"]
         if not codes:
             notes.append(centre_note("Nothing to show: no counts above the disclosure threshold"))
-        n_hidden = sum(h is not None for row in hidden for h in row)
         if n_hidden:
             notes.append({"text": f"grey: hidden in public mode ({n_hidden} cells with small numbers)", "xref": "paper",
                           "yref": "paper", "x": 1, "y": 1.0, "xanchor": "right", "yanchor": "bottom", "showarrow": False,
@@ -270,8 +206,7 @@ class Charts:
                  f"<br><span style='font-size:11px;color:#666'>number in a cell = count; blank = none in scope that {when}"
                  f"{'<br>' + html.escape(why) if why else ''}</span>")
         with self.heat_year.batch_update():
-            fill_heat(self.heat_year.data[0], z, years, y, text, custom,
-                            "<b>%{customdata[1]}</b> (%{customdata[0]})<br>%{x}: %{customdata[2]}<br>%{z:.1f}%<extra></extra>")
+            self.heat_year.data[0].update(cells)
             self.heat_year.layout.title.text = title
             if by == "year":
                 self.heat_year.layout.xaxis.type = "linear"
@@ -286,11 +221,13 @@ class Charts:
             self.heat_year.layout.shapes = shapes
             self.year_shapes = shapes
             self.heat_year.layout.annotations = notes
-            self.heat_year.layout.height = max(260, 110 + 32 * len(y))
-        draw_hidden(self.heat_year, years, y, hidden)
+            self.heat_year.layout.height = max(260, 110 + 32 * len(codes))
+        with self.heat_year.batch_update():  # a separate batch: see draw_bar
+            self.heat_year.data[1].update(hidden)
 
     def draw_pairs(self, s: Snapshot, co: pd.DataFrame, unit: str, wanted: list[str]) -> None:
-        """The "found together" heat map of the co-occurrence table `co` (counted in `unit`), rows `wanted`."""
+        """The "found together" heat map of the co-occurrence table `co` (counted in `unit`), rows `wanted`, built by
+        present.figures.cooccurrence_count_traces (the reports' co-occurrence maps decide hidden cells the same way)."""
         kind = "patterns" if s.frame == "patterns" else "factor-pattern"
         rows = list(wanted)
         if kind == "patterns":
@@ -298,43 +235,14 @@ class Charts:
         else:
             nb = co.assign(_n=pd.to_numeric(co["n_b"], errors="coerce")).groupby("code_b")["_n"].max()
             cols = list(nb.sort_values(ascending=False, kind="mergesort").head(min(12, s.top)).index)
-        m = {(a, b): (n, j, lift) for a, b, n, j, lift in zip(co["code_a"], co["code_b"], co["n_ab"], co["jaccard"], co["lift"], strict=False)}
-        if kind == "patterns":
-            m.update({(b, a): v for (a, b), v in list(m.items())})
-        z: list[list[float | None]] = []
-        text: list[list[str]] = []
-        custom: list[list[Any]] = []
-        hidden: list[list[str | None]] = []
         la = frame_labels(s.frame, self.version)
         lb = frame_labels("patterns", self.version)
-        for a in rows:
-            zr: list[float | None] = []
-            tr: list[str] = []
-            cr: list[Any] = []
-            hr: list[str | None] = []
-            for b in cols:
-                n, j, lift = m.get((a, b), (0, math.nan, math.nan))
-                value = _num(n)
-                if a == b:
-                    zr.append(None)
-                    tr.append("")
-                    hr.append(None)
-                elif math.isnan(value):
-                    zr.append(None)
-                    tr.append("")
-                    hr.append(_fmt(n, 0))
-                else:
-                    zr.append(value)
-                    tr.append(_fmt(n, 0))
-                    hr.append(None)
-                cr.append([a, la.get(a, a), b, lb.get(b, b), _sig(j), _sig(lift)])
-            z.append(zr)
-            text.append(tr)
-            custom.append(cr)
-            hidden.append(hr)
         y = [self._ylabel(s, c, 44) for c in rows]
         # Symmetric pattern x pattern: the columns are the rows again, so their codes suffice (hover gives the words).
         x = list(cols) if kind == "patterns" else [f"{_short(lb.get(c, c), 24)} · {c}" for c in cols]
+        cells, hidden, n_hidden = figures.cooccurrence_count_traces(
+            co, rows=[(c, la.get(c, c)) for c in rows], columns=[(c, lb.get(c, c)) for c in cols],
+            symmetric=kind == "patterns", x=x, y=y)
         unit_label = tab.UNIT_LABELS[unit]
         if kind == "patterns":
             title = f"Patterns found together: number of {unit_label} with both (columns: same patterns, by code)"
@@ -343,19 +251,12 @@ class Charts:
         if unit != s.unit:
             title += f" (counted in {unit_label}: co-occurrence counts reviews or episodes)"
         notes = [] if rows else [centre_note("Nothing to show: no counts above the disclosure threshold")]
-        n_hidden = sum(h is not None for row in hidden for h in row)
         if n_hidden:
             notes.append({"text": f"grey: hidden in public mode ({n_hidden} cells)", "xref": "paper", "yref": "paper",
                           "x": 1, "y": 1.0, "xanchor": "right", "yanchor": "bottom", "showarrow": False,
                           "font": {"size": 10, "color": "#666"}})
-        shown_max = max([v for row in z for v in row if v is not None], default=0.0)
         with self.heat_pair.batch_update():
-            t = self.heat_pair.data[0]
-            fill_heat(t, z, x, y, text, custom,
-                            "<b>%{customdata[1]}</b> (%{customdata[0]})<br>with <b>%{customdata[3]}</b> (%{customdata[2]})"
-                            "<br>together: %{text}<br>Jaccard %{customdata[4]} · lift %{customdata[5]}<extra></extra>")
-            t.zmin = 0
-            t.zmax = max(1.0, shown_max)
+            self.heat_pair.data[0].update(cells)
             self.heat_pair.layout.title.text = title
             self.heat_pair.layout.xaxis.tickangle = -90 if kind == "patterns" else -40
             self.heat_pair.layout.xaxis.tickfont = {"size": 10}
@@ -364,7 +265,8 @@ class Charts:
             self.heat_pair.layout.annotations = notes
             self.heat_pair.layout.shapes = []
             self.heat_pair.layout.height = max(300, 190 + 32 * len(y))
-        draw_hidden(self.heat_pair, x, y, hidden)
+        with self.heat_pair.batch_update():  # a separate batch: see draw_bar
+            self.heat_pair.data[1].update(hidden)
         self.pair_cols = cols
 
     def draw_empty(self, s: Snapshot, note: str) -> None:

@@ -38,6 +38,7 @@ from lt_workbench.present.fmt import as_number as _num
 from lt_workbench.present.fmt import plain as _plain
 from lt_workbench.present.html import REPORT_CSS, figure_html, init_notebook, show, show_table, show_text, table_html
 from lt_workbench.present.style import DIRECTION_COLOURS, FONT, LEVEL_COLOURS, PALETTE, STATUS_COLOURS, _hover_share, _layout
+from lt_workbench.present.heatmaps import cooccurrence_count_traces, cooccurrence_heatmap, pair_grid, year_heat_traces
 from lt_workbench.present.trends import funnel_grid, trend_lines
 
 __all__ = [
@@ -66,6 +67,9 @@ __all__ = [
     "trend_lines",
     "stacked_shares",
     "cooccurrence_heatmap",
+    "cooccurrence_count_traces",
+    "pair_grid",
+    "year_heat_traces",
     "funnel_grid",
     "REPORT_CSS",
 ]
@@ -308,75 +312,3 @@ def stacked_shares(
     if notes:
         out.update_layout(margin={"b": 70 + 18 * len(notes)})
     return out
-
-
-def cooccurrence_heatmap(
-    table: pd.DataFrame,
-    *,
-    rows: Sequence[tuple[str, str]],
-    columns: Sequence[tuple[str, str]],
-    symmetric: bool,
-    title: str,
-    unit: str,
-    x_title: str,
-    y_title: str,
-    subtitle: str | None = None,
-    code_columns: bool = False,
-) -> go.Figure:
-    """Lift of each pair (how many times more often together than if unrelated) as a heat map.
-
-    table: a (protected) co-occurrence table with code_a, code_b, n_a, n_b, n_ab, lift. rows/columns:
-    (code, label) in frame order; pairs missing from the table were never seen together (lift 0).
-    Hidden pairs stay grey. code_columns: label columns by code only (for wide grids whose rows name them).
-    """
-    pairs: dict[tuple[str, str], Any] = {}
-    for record in table.to_dict("records"):
-        rec: Any = record
-        pairs[(rec["code_a"], rec["code_b"])] = rec
-        if symmetric:
-            pairs[(rec["code_b"], rec["code_a"])] = {**rec, "n_a": rec["n_b"], "n_b": rec["n_a"], "label_a": rec["label_b"], "label_b": rec["label_a"]}
-    z: list[list[float | None]] = []
-    hover: list[list[str]] = []
-    counts: list[list[Any]] = []
-    for rc, rl in rows:
-        zr: list[float | None] = []
-        hr: list[str] = []
-        cr: list[Any] = []
-        for cc, cl in columns:
-            rec = pairs.get((rc, cc))
-            pair_words = f"<b>{html.escape(short_label(rc, rl, 60))}</b><br>with <b>{html.escape(short_label(cc, cl, 60))}</b><br>"
-            if symmetric and rc == cc:
-                zr.append(None)
-                hr.append(html.escape(short_label(rc, rl, 60)))
-                cr.append(None)
-            elif rec is None:
-                zr.append(0.0)
-                hr.append(pair_words + f"never recorded together (0 {unit})")
-                cr.append(0)
-            elif is_hidden(rec["n_ab"]) or is_hidden(rec["lift"]):
-                zr.append(None)
-                hr.append(pair_words + "hidden: small numbers")
-                cr.append(_plain(rec["n_ab"]))
-            else:
-                lift = float(rec["lift"])
-                zr.append(round(lift, 3))
-                hr.append(pair_words + f"together in {number(rec['n_ab'])} {unit}<br>"
-                          f"{lift:.2f} times as often as if unrelated")
-                cr.append(_plain(rec["n_ab"]))
-        z.append(zr)
-        hover.append(hr)
-        counts.append(cr)
-    fig = go.Figure(go.Heatmap(
-        z=z, x=[c if code_columns else wrap_label(short_label(c, lab, 80), 22, 4) for c, lab in columns],
-        y=[wrap_label(short_label(c, lab, 80), 44, 2) for c, lab in rows],
-        colorscale=[[0, "#2166ac"], [0.25, "#92c5de"], [0.5, "#f7f7f7"], [0.75, "#f4a582"], [1, "#b2182b"]], zmin=0, zmax=2, zmid=1,
-        hoverongaps=False, hovertext=hover, hoverinfo="text", customdata=[[[v] for v in r] for r in counts],
-        colorbar={"title": {"text": "Times as often<br>as if unrelated", "side": "right"}, "thickness": 14,
-                  "tickvals": [0, 0.5, 1, 1.5, 2], "ticktext": ["0", "0.5", "1 (unrelated)", "1.5", "2 or more"]},
-        xgap=1, ygap=1, meta={"counts": ["customdata[0]"]},
-    ))
-    fig.update_yaxes(autorange="reversed", showgrid=False)
-    fig.update_xaxes(showgrid=False, tickangle=-45 if not code_columns else -60)
-    fig.update_layout(plot_bgcolor="#cbd2d9")
-    return _layout(fig, title=title, subtitle=subtitle, height=200 + 34 * len(rows) + (60 if code_columns else 120),
-                   x_title=x_title, y_title=y_title)
