@@ -93,6 +93,33 @@ def question_of(attrs: Mapping[str, Any]) -> dict[str, Any]:
             "year_basis": attrs.get("year_basis", "completed")}
 
 
+def _lift_filters(table: pd.DataFrame, attrs: Mapping[str, Any]) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:
+    """A filter picking one value of a dimension each unit has exactly one of (region=north_west, one year) becomes a
+    constant column: the table is that slice of the table by the dimension, so its cells are the same cells (one
+    identity), and slices add up to the whole across tables (lines found by Problem.link_families). Without this,
+    views filtered to each region and a national view would be unlinked families a reader could difference.
+    Returns (table with the columns, attrs without those filters, the columns added)."""
+    where = dict(attrs.get("where") or {})
+    lifted: dict[str, Any] = {}
+    for k, v in where.items():
+        try:
+            d = _dim(str(k))
+            vals = _values(d, v, DEFAULT_TAXONOMY_VERSION)
+        except (WorkbenchError, TypeError, ValueError):
+            continue
+        if d.name in table.columns or attrs.get("unit") not in d.single_per or not d.by:
+            continue
+        if isinstance(vals, YearSpan):
+            if vals.lo is not None and vals.lo == vals.hi:
+                lifted[str(k)] = (d.name, int(vals.lo))
+        elif len(vals) == 1:
+            lifted[str(k)] = (d.name, vals[0])
+    if not lifted:
+        return table, dict(attrs), []
+    out = table.assign(**{name: value for name, value in lifted.values()})
+    return out, {**attrs, "where": {k: v for k, v in where.items() if k not in lifted}}, [name for name, _ in lifted.values()]
+
+
 def _request(table: pd.DataFrame, attrs: Mapping[str, Any], structural: Sequence[str] = ()) -> Any:
     from lt_workbench.analysis import disclosure as sdc
 
@@ -133,10 +160,11 @@ def apply_disclosure(
 
     if disclosure not in ("restricted", "public"):
         raise TabulationError(f"unknown disclosure {disclosure!r}: use 'public' or 'restricted'")
-    req = _request(table, attrs, structural)
     rel = current_release() if disclosure == "public" else None
+    table, keyed, lifted = _lift_filters(table, attrs) if disclosure == "public" else (table, dict(attrs), [])
+    req = _request(table, keyed, structural)
     protected = sdc.protect_many([req], mode=disclosure, profile=profile, threshold=threshold, release=rel)[0]
-    return _finish(protected, attrs)
+    return _finish(protected, attrs).drop(columns=lifted)
 
 
 def publish_many(tables: Sequence[pd.DataFrame], *, profile: str = "dfe", threshold: int | None = None) -> list[pd.DataFrame]:
@@ -147,9 +175,11 @@ def publish_many(tables: Sequence[pd.DataFrame], *, profile: str = "dfe", thresh
     """
     from lt_workbench.analysis import disclosure as sdc
 
-    reqs = [_request(t, {str(k): v for k, v in t.attrs.items()}) for t in tables]
+    lifted = [_lift_filters(t, {str(k): v for k, v in t.attrs.items()}) for t in tables]
+    reqs = [_request(t, keyed) for t, keyed, _ in lifted]
     done = sdc.protect_many(reqs, mode="public", profile=profile, threshold=threshold, release=current_release())
-    return [_finish(p, {str(k): v for k, v in t.attrs.items()}) for p, t in zip(done, tables, strict=True)]
+    return [_finish(p, {str(k): v for k, v in t.attrs.items()}).drop(columns=cols)
+            for p, t, (_, _, cols) in zip(done, tables, lifted, strict=True)]
 
 
 def rank_shown(table: pd.DataFrame, column: str) -> pd.Series:

@@ -1,0 +1,104 @@
+"""An explorer session in a release: views published one after another cannot be combined to recover a hidden cell.
+
+The attacker is independent of the disclosure package: from the figures the explorer showed (the bars of
+each view), it writes down what a reader knows — the regions of a nation add up to it, the nations to the
+whole; a hidden count is at least 1 (zeros are always shown) — and asks scipy's linprog for each hidden
+cell's feasible interval. A hidden count pinned, or a true count of 1-5 confined to 1-5, is a leak.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.optimize import linprog
+
+from lt_workbench.analysis import tabulate as tab
+from lt_workbench.config import REPO_ROOT
+from lt_workbench.explorer.explorer import Explorer
+from lt_workbench.model.db import connect
+from lt_workbench.model.load import load
+
+C = "c"
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("explorer-release") / "sample.duckdb"
+    assert load([str(REPO_ROOT / "data" / "sample")], db, progress=False).exit_code == 0
+    return db
+
+
+def attack(national: pd.DataFrame, parts: dict[str, pd.DataFrame], truth: dict[str, pd.DataFrame], threshold: int) -> list[str]:
+    """Leaks a reader finds from a national table and one table per part (the parts add up to the nation)."""
+    leaks = []
+    names = list(parts)
+    for code in national["code"]:
+        total = national.set_index("code").loc[code, "count"]
+        values = [parts[n].set_index("code").loc[code, "count"] for n in names]
+        hidden = [i for i, v in enumerate(values) if v == C]
+        if total == C or not hidden:
+            continue
+        for floor in (0.0, 1.0):
+            bounds = [(floor, None) if i in hidden else (float(v), float(v)) for i, v in enumerate(values)]
+            a_eq, b_eq = np.ones((1, len(values))), np.array([float(total)])
+            for i in hidden:
+                ends = []
+                for sign in (1, -1):
+                    c = np.zeros(len(values))
+                    c[i] = sign
+                    res = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+                    assert res.status == 0, res.message
+                    ends.append(sign * res.fun)
+                lo, hi = math.ceil(ends[0] - 1e-6), math.floor(ends[1] + 1e-6)
+                true = int(truth[names[i]].set_index("code").loc[code, "count"])
+                if hi - lo < 1:
+                    leaks.append(f"{code} in {names[i]} pinned at {lo} knowing x >= {floor:g} (true {true})")
+                elif 0 < true < threshold and lo >= 1 and hi <= threshold - 1:
+                    leaks.append(f"{code} in {names[i]} (true {true}) confined to [{lo}, {hi}] knowing x >= {floor:g}")
+    return leaks
+
+
+def regions(con) -> list[str]:
+    return [r for (r,) in con.execute("SELECT DISTINCT region FROM reviews ORDER BY region").fetchall()]
+
+
+def test_protected_alone_the_views_leak_and_the_attacker_sees_it(sample_db: Path) -> None:
+    """The premise: the same tables protected each alone (no release) let a reader recover a hidden count."""
+    con = connect(sample_db, read_only=True)
+    try:
+        ask = lambda where, mode: tab.frequency("patterns", level=1, where=where, con=con, disclosure=mode)  # noqa: E731
+        rs = regions(con)
+        national = ask({}, "public")
+        leaks = attack(national, {r: ask({"region": r}, "public") for r in rs}, {r: ask({"region": r}, "restricted") for r in rs},
+                       int(national.attrs["threshold"]))
+    finally:
+        con.close()
+    assert leaks, "the premise: views protected alone should leak on the sample"
+
+
+@pytest.mark.parametrize("national_first", [True, False])
+def test_region_views_then_the_nation_recover_nothing(sample_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      national_first: bool) -> None:
+    """A user steps through every region, and views the whole country before or after: nothing is recovered."""
+    monkeypatch.setenv("LT_WORKBENCH_LEDGER", str(tmp_path / "releases.sqlite"))
+    ex = Explorer(db=sample_db, disclosure="public", level=1, debounce=0)
+    try:
+        rs = regions(ex.con)
+        national = ex.tables["frequency"]
+        shown: dict[str, pd.DataFrame] = {}
+        for r in (rs if national_first else rs + [None]):
+            ex.filters.set(region=r)
+            if r is not None:
+                assert "frequency" in ex.tables, ex.message
+                shown[r] = ex.tables["frequency"]
+        if not national_first:
+            national = ex.tables["frequency"]
+        truth = {r: tab.frequency("patterns", level=1, where={"region": r}, con=ex.con) for r in rs}
+        threshold = int(national.attrs["threshold"])
+    finally:
+        ex.close()
+    assert attack(national, shown, truth, threshold) == []
