@@ -8,7 +8,14 @@ and so every count are unchanged, only the narrative text a real review carries 
 Baselines measured in the same run: pure-Python `jsonschema` (the test oracle) and a bare orjson
 parse, both extrapolated from a subset. Writes the "Loading" section of RESULTS.md.
 
+`--memory` instead measures the loader's memory bound: rows are held in memory inside the one
+transaction and flushed to DuckDB once they pass `_FLUSH_BYTES` (512 MB). Each load runs in a fresh
+process; its peak resident set (`resource.getrusage`, the loader and, separately, its worker
+processes) is compared, size by size, with the same load under a small flush bound, so the effect of
+the bound shows at sizes this machine can load in seconds. Writes the "Loader memory" section.
+
     .venv/bin/python benchmarks/bench_load.py [--sizes 1000 10000] [--kb 25] [--repeat 3]
+    .venv/bin/python benchmarks/bench_load.py --memory [--sizes 1000 2000 4000] [--kb 25] [--flush-mb 16]
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import gc
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -67,7 +75,13 @@ def main() -> None:
                         help="only measure snapshot publishing at the largest size (writes the 'Publishing snapshots' section)")
     parser.add_argument("--kb", type=float, default=25.0,
                         help="pad documents to about this many KB (0: the generator's own size); the largest size is also run unpadded")
+    parser.add_argument("--memory", action="store_true",
+                        help="only measure the loader's peak memory against a small flush bound (writes the 'Loader memory' section)")
+    parser.add_argument("--flush-mb", type=float, default=16.0, help="the small flush bound of --memory, in MB")
     args = parser.parse_args()
+    if args.memory:
+        memory(args.sizes, args.kb, args.flush_mb, args.workers)
+        return
     if args.publish:
         publishing(max(args.sizes), args.kb, args.repeat)
         return
@@ -227,6 +241,98 @@ def publishing(n: int, kb: float, repeat: int) -> None:
     ]
     print("\n".join(lines))
     write_section("Publishing snapshots", "\n".join(lines))
+
+
+# One load in a fresh process: its peak RSS, its workers' peak RSS (the largest child), and how many times
+# the held rows were flushed (inserts into `reviews`), as one JSON line.
+_MEASURE = """
+import json, resource, sys
+import lt_workbench.model.load as L
+corpus, db, flush, workers = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+if flush > 0:
+    L._FLUSH_BYTES = int(flush * 1024 * 1024)
+flushes, duck = [], [0.0]
+real_insert = L._insert
+def counting_insert(con, table, rows):
+    if table == "reviews":  # a flush begins (reviews first): its held rows are summed over every table it inserts
+        flushes.append(0)
+        used = con.execute("SELECT sum(memory_usage_bytes) FROM duckdb_memory()").fetchall()[0][0] or 0
+        duck[0] = max(duck[0], used / 1048576)  # DuckDB's memory before this flush's inserts
+    if flushes and hasattr(rows, "nbytes"):
+        flushes[-1] += rows.nbytes
+    return real_insert(con, table, rows)
+L._insert = counting_insert
+r = L.load([corpus], db, progress=False, workers=int(workers) if workers != "-" else None)
+print(json.dumps({"reviews": len(r.inserted), "flushes": len(flushes), "total": r.timings["total"], "duckdb_mb": duck[0],
+                  "held_mb": max(flushes) / 1048576, "self_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "workers_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+"""
+
+
+def memory(sizes: list[int], kb: float, flush_mb: float, workers: int | None) -> None:
+    """Peak RSS of loads of each size, with the default flush bound (512 MB) and with `flush_mb`."""
+    load_before = os.getloadavg()[0]
+    rows: list[tuple[int, float, dict[str, float], dict[str, float]]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            corpus = Path(tmp) / f"corpus-{n}"
+            write_corpus(n, 7, corpus)
+            if kb:
+                for path in collect_paths([corpus]):
+                    pad_to(path, int(kb * 1024))
+            mb = sum(p.stat().st_size for p in collect_paths([corpus])) / 1024 / 1024
+            runs: dict[float, dict[str, float]] = {}
+            for flush in (0.0, flush_mb):  # 0: the default bound (512 MB), the baseline of the same run
+                db = Path(tmp) / f"m-{n}-{flush:g}.duckdb"
+                done = subprocess.run([sys.executable, "-c", _MEASURE, str(corpus), str(db), str(flush), str(workers or "-")],
+                                      capture_output=True, text=True, check=True, timeout=1800)
+                runs[flush] = json.loads(done.stdout.strip().splitlines()[-1])
+                assert runs[flush]["reviews"] == n, done.stdout
+                for f in Path(tmp).glob(f"m-{n}-*"):
+                    f.unlink()
+            rows.append((n, mb, runs[0.0], runs[flush_mb]))
+            print(f"{n} reviews ({mb:.0f} MB of JSON): loader peak {runs[0.0]['self_mb']:.0f} MB with the 512 MB bound "
+                  f"({runs[0.0]['flushes']:.0f} flush), {runs[flush_mb]['self_mb']:.0f} MB with {flush_mb:g} MB "
+                  f"({runs[flush_mb]['flushes']:.0f} flushes)", flush=True)
+            shutil.rmtree(corpus)
+    load_after = os.getloadavg()[0]
+    lines = [
+        f"Machine: {machine()}",
+        f"Run: `python benchmarks/bench_load.py --memory --sizes {' '.join(map(str, sizes))} --kb {kb:g} --flush-mb {flush_mb:g}` "
+        f"on {time.strftime('%Y-%m-%d')}; load average (1 min) {load_before:.1f} before and {load_after:.1f} after "
+        "(2 cores shared with other work). One load per cell, each in a fresh process into a fresh database; peak resident "
+        "set from `resource.getrusage` (loader: RUSAGE_SELF; workers: the largest child). Flushes = inserts of held rows "
+        "into `reviews` inside the one transaction.",
+        "",
+        f"| reviews | JSON | loader peak, 512 MB bound (flushes) | loader peak, {flush_mb:g} MB bound (flushes) | ratio | "
+        f"most rows held (one flush), 512 / {flush_mb:g} MB | DuckDB memory at the last flush, 512 / {flush_mb:g} MB | "
+        f"largest worker | load time, 512 / {flush_mb:g} MB |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for n, mb, big, small in rows:
+        lines.append(f"| {n:,} | {mb:.0f} MB | {big['self_mb']:.0f} MB ({big['flushes']:.0f}) | {small['self_mb']:.0f} MB "
+                     f"({small['flushes']:.0f}) | {small['self_mb'] / big['self_mb']:.2f} | {big['held_mb']:.0f} / {small['held_mb']:.0f} MB | "
+                     f"{big['duckdb_mb']:.0f} / {small['duckdb_mb']:.0f} MB | {big['workers_mb']:.0f} MB | "
+                     f"{big['total']:.2f} / {small['total']:.2f} s |")
+    first, last = rows[0], rows[-1]
+    per_k = (last[3]["self_mb"] - first[3]["self_mb"]) / max(1, last[0] - first[0]) * 1000  # one size: 0
+    lines += [
+        "",
+        f"The flush bound caps the rows the loader holds as Arrow tables (the most held at one flush stays near "
+        f"{flush_mb:g} MB in the small-bound column; the 512 MB default is never reached at these sizes, so every row is "
+        "inserted at once), but it does not cap the loader's peak: with the small bound the peak is about the same and "
+        f"still grows by about {per_k:.0f} MB per 1,000 reviews. What grows is DuckDB's memory for the open transaction "
+        "(`duckdb_memory()`: the inserted rows are held as transaction-local in-memory tables until the commit, and the "
+        "derived tables are built from them), which a flush only moves from Arrow into DuckDB. DuckDB's memory is read "
+        "just before each flush's inserts, so under the 512 MB bound (one flush, at the end) it reads as next to nothing; "
+        f"under {flush_mb:g} MB it shows what the earlier flushes left in DuckDB: {last[3]['duckdb_mb']:.0f} MB at "
+        f"{last[0]:,} reviews, against {last[2]['held_mb']:.0f} MB of Arrow rows for the whole batch. So the loader's memory is "
+        "bounded by DuckDB's `memory_limit` (default 80% of RAM; beyond it DuckDB spills to its temporary folder beside the "
+        "database), not by `_FLUSH_BYTES`; a batch far larger than these (100,000 realistic reviews would be some GB at this "
+        "rate) would lean on that spill. Not measured here: sizes past about 4,000 reviews take minutes on this shared VM.",
+    ]
+    print("\n".join(lines))
+    write_section("Loader memory", "\n".join(lines))
 
 
 if __name__ == "__main__":

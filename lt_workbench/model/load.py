@@ -44,7 +44,8 @@ from lt_workbench.model.validate import Checked, Problem, check_file
 
 __all__ = ["collect_paths", "collect_inputs", "check_paths", "load", "LoadResult", "REVIEW_TABLES", "package_version"]
 
-# Rows held in memory before they are written (inside the one transaction): bounds a load's memory.
+# Arrow rows held before they are inserted (inside the one transaction). It bounds those rows only: DuckDB keeps the
+# transaction's inserted rows in its own memory (up to its memory_limit, then spills) until the commit (RESULTS.md).
 _FLUSH_BYTES = 512 * 1024 * 1024
 
 # Below this many files a process pool costs more than it saves.
@@ -450,7 +451,7 @@ def _write(
                 batch.setdefault(table, []).append(data)
             # Rows are held and inserted once per table (inserting chunk by chunk while the workers check
             # overlaps nothing on two cores and leaves more to merge at commit), but never more than
-            # _FLUSH_BYTES of them: memory stays bounded however large the batch.
+            # _FLUSH_BYTES of them (the Arrow side; DuckDB's transaction memory still grows with the batch).
             if sum(part.nbytes for parts in batch.values() for part in parts) > _FLUSH_BYTES:
                 flush()
         t0 = time.perf_counter()
