@@ -14,7 +14,7 @@ from lt_workbench.analysis import stats
 from lt_workbench.exceptions import TabulationError
 from lt_workbench.analysis.vocab import _TOTAL, Dim, _sort_keys
 
-__all__ = ["rank"]
+__all__ = ["rank", "with_rates"]
 
 
 def _ordered(df: pd.DataFrame, con: duckdb.DuckDBPyConnection, code_order: Mapping[str, int], dims: Sequence[Dim], version: str) -> pd.DataFrame:
@@ -51,6 +51,32 @@ def _with_rates(df: pd.DataFrame) -> pd.DataFrame:
     df["ci_low"] = 100.0 * lo
     df["ci_high"] = 100.0 * hi
     return df
+
+
+def with_rates(table: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `table` with percent and Wilson 95% interval (0-100) from its count and denominator columns.
+
+    For tables built from other tables (a report's comparison, shares of a co-occurring pattern) and
+    for figures as published: where the count or the denominator is hidden (any text, e.g. ``c``) the
+    three columns say ``c``, and where the denominator is 0 they say ``z`` (not applicable). When every
+    row is numeric the columns are floats (NaN for a zero denominator), as the tabulations give them.
+    """
+    from lt_workbench.analysis.disclosure import NOT_APPLICABLE, SUPPRESSED
+
+    out = table.copy()
+    count = pd.to_numeric(out["count"], errors="coerce")
+    den = pd.to_numeric(out["denominator"], errors="coerce")
+    hidden = count.isna() | den.isna()
+    numeric = _with_rates(pd.DataFrame({"count": count.fillna(0).to_numpy(dtype=float), "denominator": den.fillna(0).to_numpy(dtype=float)}))
+    if not hidden.any():
+        for col in ("percent", "ci_low", "ci_high"):
+            out[col] = numeric[col].to_numpy()
+        return out
+    for col in ("percent", "ci_low", "ci_high"):
+        values = numeric[col].to_numpy()
+        out[col] = pd.Series([SUPPRESSED if h else (NOT_APPLICABLE if d == 0 else float(v))
+                              for h, d, v in zip(hidden, den.fillna(0), values, strict=True)], index=out.index, dtype=object)
+    return out
 
 
 def _pct(count: pd.Series, den: pd.Series | int) -> pd.Series:

@@ -203,12 +203,16 @@ def run_batch(path: str | Path, out: str | Path | None = None, db: str | Path | 
         raise ReportError(f"{where}: {len(planned)} reports after for_each; at most {MAX_REPORTS} in one batch")
 
     folder.mkdir(parents=True, exist_ok=True)
+    refused = _protect_jointly(planned, f"batch {Path(path).name}")
     results: list[ReportResult] = []
     for job in planned:
         if isinstance(job, ReportResult):
             results.append(job)
             continue
         name, params, stem = job
+        if refused is not None and validate_parameters(name, params)["disclosure"] == "public":
+            results.append(ReportResult(name, _jsonable(params), "failed", error=refused))
+            continue
         started = time.monotonic()
         try:
             results.append(run_report(name, params, folder, stem=stem))
@@ -232,6 +236,33 @@ def run_batch(path: str | Path, out: str | Path | None = None, db: str | Path | 
     tmp.write_text(json.dumps(_jsonable(manifest), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(tmp, target)
     return BatchResult(folder, target, results)
+
+
+def _protect_jointly(planned: list[tuple[str, dict[str, Any], str | None] | ReportResult], name: str) -> str | None:
+    """Protect the union of the public reports' plans as ONE joint problem in the snapshot's release, before any
+    report runs (each report then finds its cells decided in the ledger). Returns why it was refused, or None.
+
+    A report whose context or plan cannot be built is left out here: it fails on its own, with its own message.
+    """
+    from lt_workbench.reports.context import setup
+    from lt_workbench.reports.plan import publish_batch
+
+    contexts = []
+    for job in planned:
+        if isinstance(job, ReportResult):
+            continue
+        report, params, _ = job
+        try:
+            ctx = setup(report, params, prepare=False)
+            if ctx.public:
+                contexts.append(ctx)
+        except WorkbenchError:
+            continue
+    try:
+        publish_batch(contexts, name)
+    except WorkbenchError as e:
+        return f"{name}: the public reports' tables could not be protected together, so none was published: {e}"
+    return None
 
 
 def _jsonable(value: Any) -> Any:

@@ -21,11 +21,13 @@ import pandas as pd
 
 from lt_workbench import config
 from lt_workbench.reports.parameters import database_areas, reviews_in, scope_where, scope_words, validate_parameters, vocabulary
+from lt_workbench.exceptions import ReportError
+from lt_workbench.reports.plan import Ask, publish_ask, publish_plan, run_ask, strict_plans
 from lt_workbench.reports.registry import COMMON_PARAMETERS, PROFILE_NAMES, ReportSpec, get_spec
 from lt_workbench.reports.sections.common import rank
 from lt_workbench.reports.text import Finding, how_to_read, show_findings, show_html
 
-__all__ = ["ReportContext", "setup", "how_to_read", "rank", "rates"]
+__all__ = ["ReportContext", "setup", "how_to_read", "rank"]
 
 _FINDINGS_ID = "lt-key-findings"
 
@@ -42,6 +44,9 @@ class ReportContext:
     snapshot: dict[str, Any]
     version: str = config.DEFAULT_TAXONOMY_VERSION
     findings: list[Finding] = field(default_factory=list)
+    # public mode: question key -> the release's table (filled by setup from the report's plan)
+    published: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    unplanned: list[str] = field(default_factory=list)
 
     # -- settings
     @property
@@ -81,65 +86,80 @@ class ReportContext:
     def label(self, frame: str, code: str) -> str:
         return self.labels(frame).get(code, code)
 
-    def _kw(self, kwargs: dict[str, Any], *, where: bool = True) -> dict[str, Any]:
-        out = {"db": self.db, "disclosure": self.mode, "profile": self.profile, "threshold": self.threshold}
-        if where:
-            out["where"] = {**self.where, **dict(kwargs.pop("where", None) or {})}
-        out.update(kwargs)
+    # -- tabulations: one question each (plan.Ask), scope and disclosure passed through
+    def ask(self, method: str, *args: Any, scoped: bool = True, **kwargs: Any) -> Ask:
+        """The question `method(*args, **kwargs)` asks in this report: the report's scope merged into `where`
+        (scoped=False: `where` replaces it), as listed in a report's plan and looked up when the notebook asks."""
+        kw = dict(kwargs)
+        if scoped:
+            kw["where"] = {**self.where, **dict(kw.pop("where", None) or {})}
+        elif "where" in kw:
+            kw["where"] = dict(kw["where"])
+        if method in ("recommendation_status", "overdue_ages"):
+            kw.setdefault("as_of", self.as_of())
+        return Ask(method, tuple(args), kw)
+
+    def table(self, ask: Ask) -> pd.DataFrame:
+        """The table for one question. Public: the release's table, from the report's jointly protected plan
+        when planned, else protected now inside the release (and listed in `unplanned`)."""
+        if not self.public:
+            return run_ask(ask, disclosure=self.mode, profile=self.profile, threshold=self.threshold, db=self.db)
+        key = ask.key
+        if key not in self.published:
+            self.unplanned.append(ask.describe())
+            if strict_plans():
+                raise ReportError(f"report {self.name!r} publishes {ask.describe()}, which is not in its plan: add it to plan() "
+                                  f"in lt_workbench/reports/sections/{self.name}.py so it is protected jointly with the report's "
+                                  "other tables")
+            from lt_workbench.analysis.publish import public_release
+
+            with public_release(self.db, name=f"report {self.name}"):
+                self.published[key] = publish_ask(ask, self.profile, self.threshold, self.db)
+        out = self.published[key].copy()
+        out.attrs = dict(self.published[key].attrs)
         return out
 
-    # -- tabulations (scope and disclosure passed through)
     def frequency(self, frame: str, **kwargs: Any) -> pd.DataFrame:
-        from lt_workbench.analysis import tabulate
-
-        return tabulate.frequency(frame, **self._kw(kwargs))
+        return self.table(self.ask("frequency", frame, **kwargs))
 
     def recurrence(self, frame: str = "patterns", **kwargs: Any) -> pd.DataFrame:
-        from lt_workbench.analysis import tabulate
-
-        return tabulate.recurrence(frame, **self._kw(kwargs))
+        return self.table(self.ask("recurrence", frame, **kwargs))
 
     def trend(self, frame: str = "patterns", **kwargs: Any) -> pd.DataFrame:
-        from lt_workbench.analysis import tabulate
-
-        return tabulate.trend(frame, **self._kw(kwargs))
+        return self.table(self.ask("trend", frame, **kwargs))
 
     def trend_tests(self, frame: str = "patterns", **kwargs: Any) -> pd.DataFrame:
-        from lt_workbench.analysis import tabulate
-
-        return tabulate.trend_tests(frame, **self._kw(kwargs))
+        return self.table(self.ask("trend_tests", frame, **kwargs))
 
     def compare(self, frame: str = "patterns", *, group: Mapping[str, Any], where: Mapping[str, Any], **kwargs: Any) -> pd.DataFrame:
         """group against the rest of `where` (which replaces the report's scope: the comparison needs the wider set)."""
-        from lt_workbench.analysis import tabulate
-
-        kw = self._kw(kwargs, where=False)
-        return tabulate.compare(frame, group=group, where=dict(where), **kw)
+        return self.table(self.ask("compare", frame, scoped=False, group=dict(group), where=where, **kwargs))
 
     def funnel(self, frame: str = "patterns", *, code: str, by: str, where: Mapping[str, Any], **kwargs: Any) -> pd.DataFrame:
-        from lt_workbench.analysis import tabulate
-
-        kw = self._kw(kwargs, where=False)
-        return tabulate.funnel(frame, code=code, by=by, where=dict(where), **kw)  # type: ignore[arg-type]
+        """`code` by place (`by`) among the places of `where` (which replaces the report's scope)."""
+        return self.table(self.ask("funnel", frame, scoped=False, code=code, by=by, where=where, **kwargs))
 
     def cooccurrence(self, kind: str = "patterns", **kwargs: Any) -> pd.DataFrame:
-        from lt_workbench.analysis import tabulate
-
-        return tabulate.cooccurrence(kind, **self._kw(kwargs))  # type: ignore[arg-type]
+        return self.table(self.ask("cooccurrence", kind, **kwargs))
 
     def unaddressed(self, **kwargs: Any) -> pd.DataFrame:
-        from lt_workbench.analysis import tabulate
+        return self.table(self.ask("unaddressed", **kwargs))
 
-        return tabulate.unaddressed_patterns(**self._kw(kwargs))
+    def protect(self, table: pd.DataFrame, *, name: str, partition: bool = False, lines: Any = None) -> pd.DataFrame:
+        """Disclosure control for a table a notebook builds itself (code, label, dims, count, denominator, ...):
+        in public mode inside the snapshot's release, as a question of its own (`name`, in this report's scope)."""
+        from lt_workbench.analysis.publish import apply_disclosure, public_release
 
-    def protect(self, table: pd.DataFrame, **kwargs: Any) -> pd.DataFrame:
-        """Disclosure control for a table built in the report (code, label, dims, count, denominator, ...)."""
-        from lt_workbench.analysis import disclosure
-
-        prot = disclosure.protect(table, mode=self.mode, profile=self.profile, threshold=self.threshold, **kwargs)
-        out = prot.table
-        out.attrs.update({"disclosure": prot.mode, "note": prot.note, "profile": prot.profile, "threshold": prot.threshold})
-        return out
+        attrs = {"table": name, "frame": f"report {self.name}: {name}", "unit": table.attrs.get("unit"), "where": self.where,
+                 "lines": lines or [], "partition": partition}
+        if not self.public:
+            return apply_disclosure(table, attrs, disclosure="restricted")
+        self.unplanned.append(f"protect(name={name!r})")
+        if strict_plans():
+            raise ReportError(f"report {self.name!r} protects a table of its own ({name!r}) outside its plan; build it as a "
+                              "planned question (lt_workbench.reports.plan) so it is protected jointly with the report's tables")
+        with public_release(self.db, name=f"report {self.name}"):
+            return apply_disclosure(table, attrs, disclosure="public", profile=self.profile, threshold=self.threshold)
 
     # -- restricted material
     def require_restricted(self, what: str) -> bool:
@@ -160,36 +180,20 @@ class ReportContext:
 
     def proposed(self) -> pd.DataFrame:
         """Proposed sub-patterns: restricted lists the wording; public counts reviews proposing one, per parent pattern."""
-        from lt_workbench.analysis import tabulate
-
-        raw = tabulate.proposed_patterns(where=self.where, db=self.db, disclosure="restricted")
         if not self.public:
-            return raw
-        reviews = self.scope_counts()["in_scope_true"]
-        per_parent: dict[str, set[str]] = {}
-        for code, ids in zip(raw["parent_code"], raw["review_ids"], strict=True):
-            per_parent.setdefault(code, set()).update(list(ids))
-        labels = self.labels("patterns")
-        table = pd.DataFrame({
-            "code": list(per_parent), "label": [labels.get(c, c) for c in per_parent],
-            "count": [len(v) for v in per_parent.values()], "denominator": reviews,
-        })
-        if table.empty:
-            table = pd.DataFrame({"code": [], "label": [], "count": [], "denominator": []})
-        return self.protect(rates(table))
+            from lt_workbench.analysis import tabulate
+
+            return tabulate.proposed_patterns(where=self.where, db=self.db, disclosure="restricted")
+        return self.table(self.ask("proposed"))
 
     # -- recommendations (lt_workbench.analysis.recommendations, at as_of())
     def recommendation_status(self, by: str) -> pd.DataFrame:
         """Recommendations by agency, kind or level x status group at as_of(), protected."""
-        from lt_workbench.analysis import recommendations
-
-        return recommendations.recommendation_status(by, as_of=self.as_of(), **self._kw({}))
+        return self.table(self.ask("recommendation_status", by))
 
     def overdue_ages(self) -> pd.DataFrame:
         """Overdue recommendations at as_of() by how long overdue, protected."""
-        from lt_workbench.analysis import recommendations
-
-        return recommendations.overdue_ages(as_of=self.as_of(), **self._kw({}))
+        return self.table(self.ask("overdue_ages"))
 
     def overdue(self) -> pd.DataFrame:
         """Every overdue recommendation at as_of(), longest overdue first, with its text (restricted only)."""
@@ -208,13 +212,9 @@ class ReportContext:
     # -- scope
     def scope_counts(self) -> dict[str, Any]:
         """Reviews in the database and in scope; the protected pair for display and the true in-scope count for internal use."""
-        total = reviews_in({}, self.db)
-        inside = reviews_in(self.where, self.db)
-        table = pd.DataFrame({"code": ["in_scope", "out_of_scope"], "label": ["In scope", "Outside the scope"],
-                              "count": [inside, total - inside], "denominator": [total, total]})
-        shown = self.protect(rates(table), partition=True)
+        shown = self.table(self.ask("scope"))
         return {"table": shown, "in_scope": shown.loc[0, "count"], "out_of_scope": shown.loc[1, "count"],
-                "total": shown.loc[0, "denominator"], "in_scope_true": inside}
+                "total": shown.loc[0, "denominator"], "in_scope_true": reviews_in(self.where, self.db)}
 
     def area_names(self) -> dict[str, str]:
         """area code -> name (restricted reports only: public reports never name areas)."""
@@ -328,23 +328,13 @@ class ReportContext:
 
 
 
-def rates(table: pd.DataFrame) -> pd.DataFrame:
-    """percent and Wilson 95% interval (0-100) for a table built in a report."""
-    from lt_workbench.analysis.stats import wilson_interval
-
-    out = table.copy()
-    count = pd.to_numeric(out["count"]).astype(float).to_numpy()
-    den = pd.to_numeric(out["denominator"]).astype(float).to_numpy()
-    lo, hi = wilson_interval(count, den)
-    out["percent"] = [100.0 * c / d if d > 0 else float("nan") for c, d in zip(count, den, strict=True)]
-    out["ci_low"] = 100.0 * lo
-    out["ci_high"] = 100.0 * hi
-    return out
-
-
-def setup(name: str, namespace: Mapping[str, Any]) -> ReportContext:
+def setup(name: str, namespace: Mapping[str, Any], *, prepare: bool = True) -> ReportContext:
     """First call of every report notebook: check the parameters found in `namespace` (the notebook's
     globals, as set by its parameters cell or by papermill) and return the report's context.
+
+    Public mode: the report's plan (plan(ctx) in its sections module) is protected now, as one joint
+    problem in the database snapshot's release, and the context hands out those tables
+    (prepare=False skips this, for a batch that protects every report's plan at once first).
     """
     spec = get_spec(name)
     params = {p.name: namespace[p.name] for p in spec.params if p.name in namespace}
@@ -357,4 +347,7 @@ def setup(name: str, namespace: Mapping[str, Any]) -> ReportContext:
     # Library deprecation chatter is for developers; readers get the report.
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
-    return ReportContext(name, values, snap)
+    ctx = ReportContext(name, values, snap)
+    if prepare and ctx.public:
+        publish_plan(ctx)
+    return ctx

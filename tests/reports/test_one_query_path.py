@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
 import pytest
 
 from lt_workbench.analysis import recommendations, tabulate
+from lt_workbench.analysis.publish import public_release
 from lt_workbench.config import REPO_ROOT
 from lt_workbench.reports.context import setup
 
@@ -54,8 +56,15 @@ def _oracle_status(db: Path, as_of: str) -> pd.DataFrame:
 
 @pytest.mark.parametrize("mode", ["public", "restricted"])
 def test_report_scope_is_the_analysis_where(sample_db: Path, mode: str) -> None:
+    """The report's tables are the API's for the same filters; public: the API asked in the same snapshot's release
+    (as the CLI asks) after the report protected its plan jointly, gets the report's shown numbers."""
     ctx = _ctx(sample_db, mode)
     assert ctx.where == WHERE
+    with public_release(sample_db, name="test: the API after the report"):
+        _api_matches_report(ctx, sample_db, mode)
+
+
+def _api_matches_report(ctx: Any, sample_db: Path, mode: str) -> None:
     for by in ("kind", "level", "agency"):
         _same(ctx.recommendation_status(by),
               recommendations.recommendation_status(by, as_of=ctx.as_of(), where=WHERE, db=sample_db, disclosure=mode))

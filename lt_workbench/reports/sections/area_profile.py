@@ -16,7 +16,7 @@ from lt_workbench.reports.sections.common import rank
 if TYPE_CHECKING:
     from lt_workbench.reports.context import ReportContext
 
-__all__ = ['subject', 'place_names', 'show_subject', 'show_comparison', 'show_funnels']
+__all__ = ['plan', 'funnel_codes', 'subject', 'place_names', 'show_subject', 'show_comparison', 'show_funnels']
 
 
 def subject(ctx: ReportContext) -> dict[str, Any]:
@@ -59,6 +59,32 @@ def subject(ctx: ReportContext) -> dict[str, Any]:
             "rest": rest, "chosen": chosen, "funnel_by": kind, "names": names}
 
 
+def plan(ctx: ReportContext) -> list[Any]:
+    """The public tables of the area profile, in the order the notebook shows them (lt_workbench.reports.plan);
+    the funnels follow the published ranking of the comparison group's patterns, so they are planned after it."""
+    who = subject(ctx)
+    group = {who["kind"]: who["code"]}
+    a = ctx.ask
+
+    def funnels(c: ReportContext) -> list[Any]:
+        return [c.ask("funnel", "patterns", scoped=False, code=code, by=who["funnel_by"], where=who["where"])
+                for code in funnel_codes(c, who, c.params.get("patterns"))]
+
+    return [a("compare", "patterns", scoped=False, level=2, group=group, where=who["where"]),
+            a("frequency", "review-type", by=("period",), periods=ctx.periods(5), totals=True, where=group),
+            a("frequency", "patterns", scoped=False, level=2, where=who["where"]), funnels,
+            a("compare", "factors", scoped=False, level=2, group=group, where=who["where"])]
+
+
+def funnel_codes(ctx: ReportContext, who: Mapping[str, Any], codes: Sequence[str] | None, n: int = 6) -> list[str]:
+    """The patterns the funnel plots show: `codes`, else the n found in most reviews of the comparison group
+    (ranked on the whole comparison group, not the report's own scope, and on the shown numbers only)."""
+    if codes:
+        return list(codes)
+    overall = ctx.table(ctx.ask("frequency", "patterns", scoped=False, level=2, where=who["where"]))
+    return list(rank(overall, n)["code"])
+
+
 def place_names(ctx: ReportContext, by: str, names: Mapping[str, str] | None = None) -> dict[str, str]:
     """Readable names of regions (frame labels) or areas (restricted: names from the database)."""
     if by == "region":
@@ -89,28 +115,14 @@ def show_subject(ctx: ReportContext, who: Mapping[str, Any], comparison: pd.Data
 def show_comparison(ctx: ReportContext, comparison: pd.DataFrame, who: Mapping[str, Any], *, what: str, title: str, alpha: float = 0.05,
                     anchor: str = "t-compare-patterns", noun: str = "pattern") -> None:
     """Group against the rest: paired bars with intervals (from the published numbers) and a table in words."""
+    from lt_workbench.analysis.shape import with_rates
     from lt_workbench.present import figures as f
-    from lt_workbench.analysis.stats import wilson_interval
 
     rows = []
     for side, cnt, den in (("group", "count_group", "denominator_group"), ("rest", "count_rest", "denominator_rest")):
         for code, label, c, d in zip(comparison["code"], comparison["label"], comparison[cnt], comparison[den], strict=True):
             rows.append({"code": code, "label": label, "side": side, "count": c, "denominator": d})
-    long = pd.DataFrame(rows)
-    pct: list[Any] = []
-    lo_: list[Any] = []
-    hi_: list[Any] = []
-    for c, d in zip(long["count"], long["denominator"], strict=True):
-        if f.is_hidden(c) or f.is_hidden(d) or float(d) == 0:
-            pct.append("c" if "c" in (str(c), str(d)) else "z")
-            lo_.append(pct[-1])
-            hi_.append(pct[-1])
-        else:
-            lo, hi = wilson_interval([float(c)], [float(d)])
-            pct.append(100.0 * float(c) / float(d))
-            lo_.append(100.0 * float(lo[0]))
-            hi_.append(100.0 * float(hi[0]))
-    long["percent"], long["ci_low"], long["ci_high"] = pct, lo_, hi_
+    long = with_rates(pd.DataFrame(rows, columns=["code", "label", "side", "count", "denominator"]))
     rest = str(who["rest"])
     f.show(f.grouped_shares(long, group="side", group_labels={"group": str(who["label"]), "rest": rest[:1].upper() + rest[1:]},
                             colours={"group": f.PALETTE[1], "rest": f.PALETTE[0]}, title=title, unit="reviews",
@@ -152,13 +164,7 @@ def show_funnels(ctx: ReportContext, who: Mapping[str, Any], codes: Sequence[str
     """Funnel plots for the chosen patterns (default: the n most recurrent in the comparison scope), and where the subject falls."""
     from lt_workbench.present import figures as f
 
-    if not codes:
-        from lt_workbench.analysis import tabulate
-
-        # Ranked on the whole comparison group (not the report's own scope), shown numbers only.
-        overall = tabulate.frequency("patterns", level=2, where=who["where"], db=ctx.db, disclosure=ctx.mode,  # type: ignore[arg-type]
-                                     profile=ctx.profile, threshold=ctx.threshold)
-        codes = list(rank(overall, n)["code"])
+    codes = funnel_codes(ctx, who, codes, n)
     names = place_names(ctx, who["funnel_by"], who.get("names"))
     labels = ctx.labels("patterns")
     panels, rows = [], []

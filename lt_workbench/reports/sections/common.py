@@ -11,19 +11,40 @@ import pandas as pd
 if TYPE_CHECKING:
     from lt_workbench.reports.context import ReportContext
 
-__all__ = ['by_time', 'time_title', 'series_break_text', 'scope_sentence', 'per_value', 'show_wide', 'show_shares', 'rank',
+__all__ = ['by_time', 'by_time_asks', 'time_title', 'series_break_text', 'scope_sentence', 'per_value', 'show_wide', 'show_shares', 'rank',
            'rounding_note']
+
+
+def by_time_asks(ctx: ReportContext, frame: str, *, unit: str = "review", max_hidden: float = 0.25, **kwargs: Any) -> list[Any]:
+    """The questions by_time publishes, for a report's plan: the frame by year, then (a follow-up, decided on
+    the published year table) by three-year period when too many years would be hidden."""
+    years, periods = _time_asks(ctx, frame, unit, kwargs)
+
+    def follow_up(c: ReportContext) -> list[Any]:
+        return [periods] if _too_hidden(c, c.table(years), max_hidden) else []
+
+    return [years, follow_up]
+
+
+def _time_asks(ctx: ReportContext, frame: str, unit: str, kwargs: Mapping[str, Any]) -> tuple[Any, Any]:
+    return (ctx.ask("frequency", frame, by=("year",), unit=unit, totals=True, **kwargs),
+            ctx.ask("frequency", frame, by=("period",), unit=unit, totals=True, periods=ctx.periods(3), **kwargs))
+
+
+def _too_hidden(ctx: ReportContext, table: pd.DataFrame, max_hidden: float) -> bool:
+    """Public tables only: more than `max_hidden` of the years' totals hidden."""
+    _, dens = per_value(ctx, table, "year")
+    return ctx.public and sum(1 for d in dens if isinstance(d, str)) / max(1, len(dens)) > max_hidden
 
 
 def by_time(ctx: ReportContext, frame: str, *, unit: str = "review", max_hidden: float = 0.25, **kwargs: Any) -> tuple[pd.DataFrame, str]:
     """A frame by year with totals, or by three-year period when more than `max_hidden` of the years' totals
-    would be hidden (small scopes): returns (table, "year" or "period")."""
-    table = ctx.frequency(frame, by=("year",), unit=unit, totals=True, **kwargs)
-    _, dens = per_value(ctx, table, "year")
-    hidden = sum(1 for d in dens if isinstance(d, str)) / max(1, len(dens))
-    if not ctx.public or hidden <= max_hidden:
+    would be hidden (small scopes): returns (table, "year" or "period"). Plans list it with by_time_asks."""
+    years, periods = _time_asks(ctx, frame, unit, kwargs)
+    table = ctx.table(years)
+    if not _too_hidden(ctx, table, max_hidden):
         return table, "year"
-    return ctx.frequency(frame, by=("period",), unit=unit, totals=True, periods=ctx.periods(3), **kwargs), "period"
+    return ctx.table(periods), "period"
 
 
 def time_title(dim: str) -> str:

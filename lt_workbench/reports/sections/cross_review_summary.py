@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -13,7 +13,28 @@ from lt_workbench.reports.sections.common import rank
 if TYPE_CHECKING:
     from lt_workbench.reports.context import ReportContext
 
-__all__ = ['show_top_patterns', 'show_trends', 'show_directions', 'show_proposed', 'agreement_table', 'show_agreement']
+__all__ = ['plan', 'changing_codes', 'show_top_patterns', 'show_trends', 'show_directions', 'show_proposed', 'agreement_table', 'show_agreement']
+
+
+def plan(ctx: ReportContext) -> list[Any]:
+    """The public tables of the cross-review summary, in the order the notebook shows them (lt_workbench.reports.plan)."""
+    from lt_workbench.reports.sections import recommendations_tracker as tracker
+
+    a = ctx.ask
+    return [
+        a("scope"), *common.by_time_asks(ctx, "review-type"), a("frequency", "region"), a("frequency", "method"),
+        *common.by_time_asks(ctx, "outcome", unit="child"),
+        *(a("frequency", f, unit="child") for f in ("age-band", "sex", "harm-types", "outcome")),
+        a("frequency", "family-factors"), a("frequency", "intervention-level"),
+        a("frequency", "patterns", level=2), a("recurrence", "patterns", level=2), a("trend_tests", "patterns", level=2),
+        lambda c: [c.ask("frequency", "patterns", level=2, by=("period",), periods=c.periods(3))]
+        if changing_codes(c.table(c.ask("trend_tests", "patterns", level=2))) else [],
+        a("frequency", "patterns", level=2, by=("direction",)),
+        a("frequency", "factors", level=2, by=("influence",)), a("frequency", "factors", level=1),
+        a("frequency", "factors", level=3, where={"influence": "hindering"}),
+        a("cooccurrence", "patterns", level=2), a("cooccurrence", "factor-pattern", level=1, factor_level=2, unit="episode"),
+        *tracker.status_asks(ctx, ("kind", "level")), a("proposed"),
+    ]
 
 
 def show_top_patterns(ctx: ReportContext, patterns: pd.DataFrame, spread: pd.DataFrame, top_n: int) -> None:
@@ -48,6 +69,14 @@ def show_top_patterns(ctx: ReportContext, patterns: pd.DataFrame, spread: pd.Dat
                       "pattern (places, not reviews).")
 
 
+def changing_codes(tests: pd.DataFrame, alpha: float = 0.05) -> list[str]:
+    """Codes whose share clearly rose or fell: BH-adjusted p below alpha (the trend section, and its plan)."""
+    if tests.empty:
+        return []
+    q = pd.to_numeric(tests["q_value"], errors="coerce")
+    return list(tests.loc[(q < alpha) & tests["direction"].isin(["rising", "falling"]), "code"])
+
+
 def show_trends(ctx: ReportContext, tests: pd.DataFrame, alpha: float = 0.05) -> list[str]:
     """Patterns whose share clearly rose or fell (BH-adjusted p below alpha), in words; returns their codes."""
     from lt_workbench.present.figures import show_table, show_text
@@ -57,8 +86,7 @@ def show_trends(ctx: ReportContext, tests: pd.DataFrame, alpha: float = 0.05) ->
         show_text("*Too few years in scope to test for trends.*")
         return []
     ctx.note(text.trends(tests, "t-trends", "patterns rising or falling"))
-    q = pd.to_numeric(tests["q_value"], errors="coerce")
-    clear = tests[(q < alpha) & tests["direction"].isin(["rising", "falling"])].copy()
+    clear = tests[tests["code"].isin(changing_codes(tests, alpha))].copy()
     method = tests.attrs.get("method", "")
     if clear.empty:
         show_text(f"No pattern's share of reviews rose or fell clearly over the years in scope, after allowing for "

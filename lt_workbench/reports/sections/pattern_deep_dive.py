@@ -15,7 +15,7 @@ from lt_workbench.reports.sections.common import rank
 if TYPE_CHECKING:
     from lt_workbench.reports.context import ReportContext
 
-__all__ = ['pattern_info', 'show_pattern_intro', 'show_pattern_summary', 'show_pattern_trend', 'show_pattern_places', 'show_subpatterns', 'show_companions', 'show_factors_behind', 'show_addressed', 'show_evidence']
+__all__ = ['plan', 'pattern_info', 'show_pattern_intro', 'show_pattern_summary', 'show_pattern_trend', 'show_pattern_places', 'show_subpatterns', 'show_companions', 'show_factors_behind', 'show_addressed', 'show_evidence']
 
 
 def pattern_info(ctx: ReportContext, code: str) -> dict[str, Any]:
@@ -32,6 +32,27 @@ def pattern_info(ctx: ReportContext, code: str) -> dict[str, Any]:
     children = t[t["parent"] == code][["code", "label"]]
     return {"code": code, "label": row["label"], "description": row["description"] if isinstance(row["description"], str) else "",
             "depth": int(str(row["depth"])), "ancestors": chain, "children": list(zip(children["code"], children["label"], strict=True))}
+
+
+def _places_where(ctx: ReportContext) -> dict[str, Any]:
+    """The scope of the by-region funnel: the report's scope without its region or area (a funnel compares places)."""
+    return {k: v for k, v in ctx.where.items() if k not in ("region", "area")}
+
+
+def plan(ctx: ReportContext) -> list[Any]:
+    """The public tables of the pattern deep dive, in the order the notebook shows them (lt_workbench.reports.plan)."""
+    info = pattern_info(ctx, ctx.params["pattern"])
+    code, depth = info["code"], info["depth"]
+    a = ctx.ask
+    asks = [a("frequency", "patterns", level=depth), a("recurrence", "patterns", level=depth),
+            a("frequency", "patterns", level=depth, by=("direction",)),
+            a("frequency", "patterns", level=depth, by=("period",), periods=ctx.periods(3)),
+            a("trend_tests", "patterns", level=depth, codes=[code]),
+            a("funnel", "patterns", scoped=False, code=code, by="region", level=depth, where=_places_where(ctx))]
+    if info["children"]:
+        asks.append(a("frequency", "patterns", level=depth + 1))
+    return [*asks, a("cooccurrence", "patterns", level=depth), a("cooccurrence", "factor-pattern", level=depth, factor_level=3, unit="episode"),
+            a("unaddressed", level=depth)]
 
 
 def show_pattern_intro(ctx: ReportContext, info: Mapping[str, Any]) -> None:
@@ -114,8 +135,7 @@ def show_pattern_places(ctx: ReportContext, code: str, depth: int) -> None:
     """The pattern by region: a funnel plot (never a league table) and the numbers."""
     from lt_workbench.present import figures as f
 
-    where = {k: v for k, v in ctx.where.items() if k not in ("region", "area")}
-    t = ctx.funnel("patterns", code=code, by="region", level=depth, where=where)
+    t = ctx.funnel("patterns", code=code, by="region", level=depth, where=_places_where(ctx))
     names = ctx.labels("region")
     points = pd.DataFrame({"name": [names.get(v, v) for v in t["region"]], "count": t["count"], "denominator": t["denominator"],
                            "percent": t["percent"]})
@@ -182,26 +202,13 @@ def show_factors_behind(ctx: ReportContext, code: str, depth: int, n: int = 12) 
 
 def _show_share_of_pattern(ctx: ReportContext, table: pd.DataFrame, *, n: int, title: str, unit: str, what: str, subtitle: str,
                            anchor: str) -> pd.DataFrame | None:
+    from lt_workbench.analysis.shape import with_rates
     from lt_workbench.present import figures as f
-    from lt_workbench.analysis.stats import wilson_interval
 
     if table.empty:
         f.show_text("*Nothing to show in scope.*")
         return None
-    pct: list[Any] = []
-    lo_: list[Any] = []
-    hi_: list[Any] = []
-    for c, d in zip(table["count"], table["denominator"], strict=True):
-        if f.is_hidden(c) or f.is_hidden(d) or float(d) == 0:
-            pct.append("c")
-            lo_.append("c")
-            hi_.append("c")
-        else:
-            lo, hi = wilson_interval([float(c)], [float(d)])
-            pct.append(100.0 * float(c) / float(d))
-            lo_.append(100.0 * float(lo[0]))
-            hi_.append(100.0 * float(hi[0]))
-    table = table.assign(percent=pct, ci_low=lo_, ci_high=hi_).reset_index(drop=True)
+    table = with_rates(table).reset_index(drop=True)
     top = rank(table, n)
     f.show(f.bar_shares(top, title=title, unit=unit, subtitle=subtitle, with_codes=True, colour=f.PALETTE[4]))
     top = top.copy()

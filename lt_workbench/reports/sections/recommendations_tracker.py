@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -14,7 +15,18 @@ from lt_workbench.reports.sections import common
 if TYPE_CHECKING:
     from lt_workbench.reports.context import ReportContext
 
-__all__ = ['STATUS_GROUPS', 'recommendation_status', 'recommendation_labels', 'show_status', 'overdue_ages', 'overdue_list', 'show_overdue', 'show_unaddressed']
+__all__ = ['plan', 'status_asks', 'STATUS_GROUPS', 'recommendation_status', 'recommendation_labels', 'show_status', 'overdue_ages', 'overdue_list', 'show_overdue', 'show_unaddressed']
+
+
+def status_asks(ctx: ReportContext, by: Sequence[str]) -> list[Any]:
+    """The recommendation-status questions (one per `by`) a report publishes."""
+    return [ctx.ask("recommendation_status", b) for b in by]
+
+
+def plan(ctx: ReportContext) -> list[Any]:
+    """The public tables of the recommendations tracker, in the order the notebook shows them (lt_workbench.reports.plan)."""
+    return [*status_asks(ctx, ("kind", "level", "agency")), ctx.ask("overdue_ages"),
+            ctx.ask("unaddressed", level=2, where={"direction": "unsafe"})]
 
 
 def recommendation_status(ctx: ReportContext, by: str) -> pd.DataFrame:
