@@ -7,6 +7,7 @@ that, and protect() must return a pattern the audit passes.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -120,3 +121,129 @@ def test_audit_intervals_agree_with_an_independent_linprog() -> None:
             hi = linprog(-e, A_eq=a_eq, b_eq=np.zeros(len(lines)), bounds=bounds, method="highs")
             assert res[c].one.lo == math.ceil(lo.fun - 1e-6)
             assert res[c].one.hi == (math.inf if hi.status == 3 else math.floor(-hi.fun + 1e-6))
+
+
+# The 7-column block of `frequency("factors", level=2, by=("year", "nation", "region"), totals=True,
+# where={"year": "2018..2020"})` on tests/data/tabulate/corpus where HiGHS, warm-started after an LP it had
+# found unbounded, ended with status kUnknown: x3 = x0 + x1 + x2, x5 = x4, x6 = x3 + x5; x1 shown as 0, the
+# rest hidden (nothing shown above them, so every maximum is unbounded).
+UNKNOWN_BLOCK = (7, [[(3, 1.0), (0, -1.0), (1, -1.0), (2, -1.0)], [(5, 1.0), (4, -1.0)], [(6, 1.0), (3, -1.0), (5, -1.0)]],
+                 np.array([1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0]), np.array([math.inf, 0.0, math.inf, math.inf, math.inf, math.inf, math.inf]),
+                 [0, 2, 3, 4, 5, 6])
+
+
+def test_every_audit_lp_ends_optimal_where_a_warm_start_once_ended_unknown(monkeypatch) -> None:
+    import highspy
+
+    from lt_workbench.analysis.disclosure.audit import lp_intervals
+
+    statuses = []
+    run = highspy.Highs.run
+
+    def recording_run(self):  # type: ignore[no-untyped-def]
+        out = run(self)
+        statuses.append(self.getModelStatus())
+        return out
+
+    monkeypatch.setattr(highspy.Highs, "run", recording_run)
+    got = lp_intervals(*UNKNOWN_BLOCK)
+    assert statuses and set(statuses) == {highspy.HighsModelStatus.kOptimal}, statuses
+    assert [(iv.lo, iv.hi) for iv in got] == [(1, math.inf), (1, math.inf), (2, math.inf), (1, math.inf), (1, math.inf), (3, math.inf)]
+
+
+def test_unbounded_and_bounded_maxima_agree_with_an_independent_linprog() -> None:
+    """Grids whose totals are hidden too (so some maxima are unbounded): the capped LPs report ∞ exactly there."""
+    from scipy.optimize import linprog
+
+    rng = np.random.default_rng(11)
+    unbounded = bounded = 0
+    for _ in range(25):
+        parts = rng.integers(1, 9, size=(3, 3))
+        values, lines, k = {}, [], 9
+        for i in range(3):
+            for j in range(3):
+                values[3 * i + j] = int(parts[i, j])
+        for i in range(3):
+            values[k] = int(parts[i].sum())
+            lines.append((k, tuple(3 * i + j for j in range(3))))
+            k += 1
+        for j in range(3):
+            values[k] = int(parts[:, j].sum())
+            lines.append((k, tuple(3 * i + j for i in range(3))))
+            k += 1
+        hidden = {c for c in range(k) if rng.random() < 0.6}
+        res = _audit(values, lines, hidden)
+        a_eq = np.zeros((len(lines), k))
+        for r, (t, ps) in enumerate(lines):
+            a_eq[r, t] = 1
+            for p_ in ps:
+                a_eq[r, p_] = -1
+        bounds = [(1, None) if x in hidden else (values[x], values[x]) for x in range(k)]
+        for c in hidden:
+            e = np.zeros(k)
+            e[c] = 1
+            lo = linprog(e, A_eq=a_eq, b_eq=np.zeros(len(lines)), bounds=bounds, method="highs")
+            hi = linprog(-e, A_eq=a_eq, b_eq=np.zeros(len(lines)), bounds=bounds, method="highs")
+            assert res[c].one.lo == math.ceil(lo.fun - 1e-6)
+            if hi.status == 3:
+                unbounded += 1
+                assert math.isinf(res[c].one.hi)
+            else:
+                bounded += 1
+                assert res[c].one.hi == math.floor(-hi.fun + 1e-6)
+    assert unbounded > 20 and bounded > 20
+
+
+def test_the_factors_table_that_crashed_the_audit_is_published(tmp_path) -> None:
+    import duckdb
+
+    from lt_workbench.analysis import tabulate
+    from lt_workbench.model.load import load
+
+    db = tmp_path / "corpus.duckdb"
+    assert load([Path(__file__).parents[1] / "data" / "tabulate" / "corpus"], db, progress=False).exit_code == 0
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        out = tabulate.frequency("factors", level=2, by=("year", "nation", "region"), totals=True,
+                                 where={"year": "2018..2020"}, disclosure="public", con=con)
+    finally:
+        con.close()
+    assert out["suppressed"].any() and (out.attrs["lp_audit"]["result"] == "pass").all()
+    assert out.attrs["disclosure_audit"].startswith("passed")
+
+
+def test_cells_not_audited_again_in_the_repair_still_pass_a_full_audit(monkeypatch) -> None:
+    """The monotone repair audits only cells that have not passed yet (hiding more only widens what a reader can
+    tell); the final pattern of a large block, audited from scratch, passes, and lp_audit says which intervals
+    were computed before more cells were hidden."""
+    from lt_workbench.analysis.disclosure import secondary
+
+    rng = np.random.default_rng(3)
+    regions = {f"r{i}": ("england" if i < 6 else "wales") for i in range(8)}
+    rows = []
+    for r, nat in regions.items():
+        for y in range(2015, 2021):
+            for code in "abcd":
+                rows.append({"code": code, "region": r, "nation": nat, "year": str(y), "count": int(rng.negative_binomial(2, 0.3))})
+    leaf = pd.DataFrame(rows)
+    parts = [leaf]
+    for keys, fill in ((["code", "nation", "year"], {"region": "All"}), (["code", "year"], {"region": "All", "nation": "All"}),
+                       (["code", "region", "nation"], {"year": "All"}), (["code", "nation"], {"region": "All", "year": "All"}),
+                       (["code"], {"region": "All", "nation": "All", "year": "All"})):
+        parts.append(leaf.groupby(keys, as_index=False)["count"].sum().assign(**fill))
+    df = pd.concat(parts, ignore_index=True)
+    df["denominator"] = df.groupby(["region", "nation", "year"])["count"].transform("sum")
+    df["label"] = df["code"]
+    last: dict[int, tuple] = {}
+    audit_block_ = secondary.audit_block
+
+    def recording(cells, lines, values, hidden, lo, hi, thr, only=None):  # type: ignore[no-untyped-def]
+        last[min(cells)] = (cells, lines, values, set(hidden), lo, hi, thr)
+        return audit_block_(cells, lines, values, hidden, lo, hi, thr, only=only)
+
+    monkeypatch.setattr(secondary, "audit_block", recording)
+    p = protect(df, lines=[["region", "nation"], ["year"]], partition=True)
+    assert max(len(c[0]) for c in last.values()) > secondary.EXACT_MAX_CELLS  # the monotone repair ran
+    assert p.lp_audit["interval_x1"].str.startswith("contains").any()
+    for cells, lines, values, hidden, lo, hi, thr in last.values():
+        assert all(a.problem is None for a in audit_block_(cells, lines, values, hidden, lo, hi, thr))

@@ -58,10 +58,29 @@ def new_highs() -> Any:
             _banner_done = True
     h.setOptionValue("output_flag", False)
     # The audit re-solves one model with a new objective many times: presolve would rebuild the problem and
-    # drop the warm basis each time; primal simplex from the last basis takes a few pivots.
+    # drop the warm basis each time. A new objective leaves the last basis primal feasible, so primal simplex
+    # (strategy 4) goes on from it in a few pivots: ~26 on a 844-column block where HiGHS's default dual
+    # simplex took ~300 (6x the time; benchmarks/RESULTS.md, Disclosure).
     h.setOptionValue("presolve", "off")
     h.setOptionValue("solver", "simplex")
+    h.setOptionValue("simplex_strategy", 4)
     return h
+
+
+def _cap(lower: np.ndarray, upper: np.ndarray, values: Sequence[int]) -> float:
+    """A finite bound for unbounded variables, far above every finite bound and every true value, so the true
+    values stay feasible and no finite optimum comes near it."""
+    finite = np.concatenate([np.abs(lower[np.isfinite(lower)]), upper[np.isfinite(upper)], np.abs(np.asarray(values, dtype=float))])
+    return float(1e4 + 4.0 * finite.sum())
+
+
+def _rests_on_cap(h: Any, capped: np.ndarray, cap: float) -> bool:
+    """True when the optimum just found depends on a cap: a capped variable at its cap with a non-zero reduced cost."""
+    if not capped.size:
+        return False
+    sol = h.getSolution()
+    at = capped[np.asarray(sol.col_value)[capped] >= cap - 1e-6]
+    return bool(at.size) and bool((np.abs(np.asarray(sol.col_dual)[at]) > 1e-9).any())
 
 
 @dataclass(frozen=True)
@@ -94,6 +113,7 @@ class CellAudit:
     one: Interval
     problem: str | None
     exact: bool = True  # False: x ≥ 0 interval and x ≥ 1 lower end not solved (large block; see audit_block)
+    widened: bool = False  # True: audited before more cells were hidden; the true intervals contain these
 
 
 def lp_intervals(
@@ -103,24 +123,41 @@ def lp_intervals(
     upper: np.ndarray,
     targets: Sequence[int],
     senses: Sequence[tuple[float, ...]] | None = None,
+    cap: float | None = None,
+    rhs: Sequence[float] | None = None,
 ) -> list[Interval]:
-    """min and max of each target variable subject to rows (each = 0) and bounds, by HiGHS with warm starts.
+    """min and max of each target variable subject to rows (each = its rhs, default 0) and bounds, by HiGHS
+    with warm starts.
 
     senses: per target, which ends to solve ((1.0, -1.0) = min and max, the default; (-1.0,) = max only,
     the min then reported as the variable's lower bound).
+    cap: a finite upper bound for unbounded variables, which some feasible point must respect (audit_block
+    passes one far above the block's true values); default: far above every finite bound.
+
+    Variables without an upper bound get the cap, so every LP has an optimum: HiGHS's simplex,
+    warm-started after an LP it found unbounded, sometimes ended with status kUnknown (7-column blocks
+    of the factors x year x nation x region table). A maximum is reported as ∞ when it rests on a cap
+    (a capped variable at its cap with a non-zero reduced cost: raising the cap raises the maximum);
+    otherwise no cap binds and it is the maximum without caps. Capping only shrinks the feasible set,
+    so no interval can come out wider than the true one.
     """
     import highspy
 
-    inf = highspy.kHighsInf
     h = new_highs()
     lp = highspy.HighsLp()
     lp.num_col_ = n
     lp.num_row_ = len(rows)
     lp.col_cost_ = np.zeros(n)
-    lp.col_lower_ = np.asarray(lower, dtype=float)
-    lp.col_upper_ = np.where(np.isinf(upper), inf, np.asarray(upper, dtype=float))
-    lp.row_lower_ = np.zeros(len(rows))
-    lp.row_upper_ = np.zeros(len(rows))
+    lower = np.asarray(lower, dtype=float)
+    upper = np.asarray(upper, dtype=float)
+    if cap is None:
+        cap = _cap(lower, upper, ())
+    capped = np.flatnonzero(np.isinf(upper))
+    lp.col_lower_ = lower
+    lp.col_upper_ = np.where(np.isinf(upper), cap, upper)
+    b = np.zeros(len(rows)) if rhs is None else np.asarray(rhs, dtype=float)
+    lp.row_lower_ = b
+    lp.row_upper_ = b
     cols: list[list[tuple[int, float]]] = [[] for _ in range(n)]
     for ri, row in enumerate(rows):
         for j, coef in row:
@@ -150,17 +187,17 @@ def lp_intervals(
         for sign in want:
             h.changeColCost(t, sign)
             h.run()
-            status = h.getModelStatus()
-            if status not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kUnbounded):
-                h.clearSolver()  # a warm start gone astray (seen as kUnknown on tiny models): solve afresh
+            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                h.clearSolver()  # not expected with every LP bounded; a cold solve before giving up
                 h.run()
-                status = h.getModelStatus()
-            if status == highspy.HighsModelStatus.kOptimal:
-                ends.append(sign * float(h.getInfo().objective_function_value))
-            elif status == highspy.HighsModelStatus.kUnbounded and sign < 0:
-                ends.append(math.inf)
-            else:  # infeasible or unbounded below cannot happen with true values feasible and x ≥ 0
-                raise RuntimeError(f"audit LP ended with status {status} for variable {t}")
+            status = h.getModelStatus()
+            if status != highspy.HighsModelStatus.kOptimal:
+                # infeasible cannot happen (the true values are feasible), unbounded cannot (every variable is capped)
+                raise RuntimeError(f"audit LP ended with status {status} for variable {t}; nothing published")
+            end = sign * float(h.getInfo().objective_function_value)
+            if sign < 0 and _rests_on_cap(h, capped, cap):
+                end = math.inf
+            ends.append(end)
         prev = t
         # whole numbers only: the LP relaxation's bounds rounded inwards
         lo = math.ceil(ends[0] - 1e-6)
@@ -177,41 +214,62 @@ def audit_block(
     shown_lo: Sequence[int],
     shown_hi: Sequence[int],
     threshold: int,
+    only: set[int] | None = None,
 ) -> list[CellAudit]:
-    """Audit the hidden cells of one block of lines; shown_lo/hi give what a reader knows of shown cells."""
-    col = {c: j for j, c in enumerate(cells)}
-    n = len(cells)
+    """Audit the hidden cells of one block of lines; shown_lo/hi give what a reader knows of shown cells.
+
+    only: audit just these hidden cells (the others are still hidden in the LP); default every hidden cell.
+    """
+    # Variables: hidden cells and shown cells known only as an interval (rounded); a cell shown exactly is a
+    # number, moved to the right-hand side (rows left without a variable hold no information and are dropped).
+    free = [c for c in cells if c in hidden or shown_lo[c] < shown_hi[c]]
+    col = {c: j for j, c in enumerate(free)}
+    n = len(free)
     rows = []
+    rhs = []
     for tot, parts in lines:
-        row = [(col[tot], 1.0)] + [(col[p], -1.0) for p in parts]
-        rows.append(row)
+        row = []
+        b = 0.0
+        for c, coef in ((tot, 1.0), *((p, -1.0) for p in parts)):
+            j = col.get(c)
+            if j is None:
+                b -= coef * shown_lo[c]
+            else:
+                row.append((j, coef))
+        if row:
+            rows.append(row)
+            rhs.append(b)
     lower = np.zeros(n)
     upper = np.zeros(n)
     targets = []
     for c, j in col.items():
         if c in hidden:
             lower[j], upper[j] = 1.0, math.inf
-            targets.append(j)
+            if only is None or c in only:
+                targets.append(j)
         else:
             lower[j], upper[j] = shown_lo[c], shown_hi[c]
     if not targets:
         return []
+    cap = _cap(lower, upper, [values[c] for c in cells])
+    cells = free
     full = len(targets) <= FULL_AUDIT_TARGETS
     if full:
-        one = lp_intervals(n, rows, lower, upper, targets)
+        one = lp_intervals(n, rows, lower, upper, targets, cap=cap, rhs=rhs)
     else:
         # Knowing x ≥ 1 the lower end is at least 1, so a cell is confined iff its max ≤ threshold - 1, and
         # (the true value being feasible) pinned only if its max equals its true value: solve the max first,
         # the min only where that is so.
-        one = lp_intervals(n, rows, lower, upper, targets, senses=[(-1.0,)] * len(targets))
+        one = lp_intervals(n, rows, lower, upper, targets, senses=[(-1.0,)] * len(targets), cap=cap, rhs=rhs)
         again = [j for j, iv in zip(targets, one, strict=True) if iv.hi <= int(values[cells[j]])]
         if again:
-            exact = dict(zip(again, lp_intervals(n, rows, lower, upper, again), strict=True))
+            exact = dict(zip(again, lp_intervals(n, rows, lower, upper, again, cap=cap, rhs=rhs), strict=True))
             one = [exact.get(j, iv) for j, iv in zip(targets, one, strict=True)]
-    for j in targets:
-        lower[j] = 0.0
+    for c in hidden:
+        if c in col:
+            lower[col[c]] = 0.0
     if full:
-        zero = lp_intervals(n, rows, lower, upper, targets)
+        zero = lp_intervals(n, rows, lower, upper, targets, cap=cap, rhs=rhs)
     else:
         # x ≥ 0 allows more than x ≥ 1, so its interval contains the x ≥ 1 one: a pass under x ≥ 1 is a pass
         # under x ≥ 0. Large blocks report that containment instead of solving again.

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from lt_workbench.analysis import stats
+from lt_workbench.analysis.disclosure.audit import CellAudit
 from lt_workbench.analysis.disclosure.problem import Problem, TableSpec, as_counts, total_mask
 from lt_workbench.analysis.disclosure.profiles import (
     AREA_COLUMNS,
@@ -337,6 +338,17 @@ def _protect_joint(preps: list[_Prepared], prof: Profile, thr: int, decimals: in
     return results
 
 
+def _interval_text(a: CellAudit | None) -> tuple[str, str]:
+    """A hidden cell's intervals for lp_audit, saying how much is known (see audit.audit_block and secondary.solve)."""
+    if a is None:  # a hidden cell on no line: nothing bounds it
+        return "[0, ∞]", "[1, ∞]"
+    hi = "∞" if np.isinf(a.one.hi) else f"{a.one.hi:g}"
+    if a.widened:  # audited before more cells were hidden: the true intervals contain these
+        return (f"contains {a.zero}" if a.exact else f"contains {a.one}",
+                f"contains {a.one}" if a.exact else f"[≥1, ≥{hi}]")
+    return (str(a.zero) if a.exact else f"contains {a.one}", str(a.one) if a.exact else f"[≥1, {hi}]")
+
+
 def _empty_audit(keys: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in [*keys, *AUDIT_COLUMNS]})
 
@@ -373,9 +385,8 @@ def _render(p: _Prepared, ccell: np.ndarray, dcell: np.ndarray, problem: Problem
                 rule, reason = sol.reason[cell]
                 log(row_keys, col, value, SUPPRESSED, rule, reason)
                 a = audits.get(cell)
-                lp_rows.append({**row_keys, "column": col, "true": value,
-                                "interval_x0": ("[0, ∞]" if a is None else str(a.zero) if a.exact else f"contains {a.one}"),
-                                "interval_x1": ("[1, ∞]" if a is None else str(a.one) if a.exact else f"[≥1, {a.one.hi:g}]"),
+                x0, x1 = _interval_text(a)
+                lp_rows.append({**row_keys, "column": col, "true": value, "interval_x0": x0, "interval_x1": x1,
                                 "result": "pass" if a is None or a.problem is None else a.problem})
             else:
                 out[col] = shown[cell]
