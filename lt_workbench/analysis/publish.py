@@ -44,23 +44,51 @@ class _Scope:
     snapshot: str | None
     opened: Any = None
     stack: list[Any] = field(default_factory=list)
+    hold: bool = False
 
 
 _SCOPE: ContextVar[_Scope | None] = ContextVar("lt_workbench_release_scope", default=None)
 
 
+def _succeeded(exc: BaseException | None) -> bool:
+    """No exception, or an exit with status 0 (typer.Exit(0), sys.exit(0))."""
+    if exc is None:
+        return True
+    if isinstance(exc, SystemExit):
+        return exc.code in (0, None)
+    return type(exc).__name__ == "Exit" and getattr(exc, "exit_code", 1) == 0
+
+
 @contextmanager
 def public_release(db: str | Path | None = None, *, name: str = "output", ledger: str | Path | None = None,
-                   snapshot: str | None = None) -> Iterator[None]:
-    """Every public table made inside joins the open release of the database's snapshot (opened on first use)."""
-    scope = _Scope(db, name, ledger, snapshot)
+                   snapshot: str | None = None, hold: bool = False) -> Iterator[None]:
+    """Every public table made inside joins the open release of the database's snapshot (opened on first use).
+
+    hold=True (each CLI command): what the tables published is recorded in the ledger only when the block
+    ends without an error, i.e. once the output has been written; an error (a bad --out, a crash) forgets
+    it. The ledger is locked for writing from the first public table to the end of the block, so hold only
+    short blocks. A public_release opened inside a held one for the same database joins it.
+    """
+    outer = _SCOPE.get()
+    if outer is not None and outer.hold and (outer.db, outer.ledger, outer.snapshot) == (db, ledger, snapshot):
+        yield
+        return
+    scope = _Scope(db, name, ledger, snapshot, hold=hold)
     token = _SCOPE.set(scope)
+    error: BaseException | None = None
     try:
         yield
+    except BaseException as e:
+        error = e
+        raise
     finally:
         _SCOPE.reset(token)
         if scope.opened is not None:
-            scope.opened.close()
+            try:
+                if hold and _succeeded(error):
+                    scope.opened.commit()
+            finally:
+                scope.opened.close()
 
 
 def current_release() -> Any:
@@ -76,7 +104,8 @@ def current_release() -> Any:
             from lt_workbench.model.snapshot import snapshot
 
             snap = str(snapshot(scope.db)["content_hash"])
-        scope.opened = Release(scope.ledger or ledger_path(scope.db), snap, name=scope.name, database=str(scope.db or ""))
+        scope.opened = Release(scope.ledger or ledger_path(scope.db), snap, name=scope.name, database=str(scope.db or ""),
+                               hold=scope.hold)
     return scope.opened
 
 

@@ -131,7 +131,7 @@ def _joining(cb: Callable[..., Any]) -> Callable[..., Any]:
             return cb(*args, **kwargs)
         db = bound.arguments.get("db")
         name = _command_name()
-        with public_release(db, name=name):
+        with public_release(db, name=name, hold=True):  # recorded only once the command has written its output
             return cb(*args, **kwargs)
 
     return run

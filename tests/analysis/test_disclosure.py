@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lt_workbench.analysis.disclosure import (
+    ADDS_UP_NOTE,
     PROFILES,
     RESTRICTED_NOTE,
     Protected,
@@ -88,6 +89,24 @@ def test_dfe_shows_cells_unrounded_without_totals() -> None:
     assert list(p.table["count"]) == [6, 7, 23]
     assert list(p.table["percent"]) == [6.0, 7.0, 23.0]
     assert list(p.table["ci_low"]) == [5.0, 6.0, 22.0]  # unchanged figures keep the input interval
+
+
+def test_the_note_mentions_rounding_only_where_it_applies() -> None:
+    """#12 §2: a dfe table without total rows rounds nothing and its note says nothing about rounded totals;
+    with total rows it says they are rounded to 10, and that shown parts may not add up only when they do not."""
+    flat = protect(_flat([6, 7, 23]), profile="dfe")
+    assert "rounded" not in flat.note and ADDS_UP_NOTE not in flat.note
+
+    def by_region(counts: dict[str, int]) -> pd.DataFrame:
+        rows = [_row("a", v, 100, region=r) for r, v in counts.items()]
+        return pd.DataFrame([*rows, _row("a", sum(counts.values()), 100, region="All")])
+
+    adds_up = protect(by_region({"north": 12, "south": 18}), lines=[["region"]], profile="dfe")  # 30 shown as 30
+    assert "totals rounded to the nearest 10" in adds_up.note and ADDS_UP_NOTE not in adds_up.note
+    off = protect(by_region({"north": 12, "south": 21}), lines=[["region"]], profile="dfe")  # 33 shown as 30
+    assert list(off.table["count"]) == [12, 21, 30] and ADDS_UP_NOTE in off.note
+    nhs = protect(_flat([8, 9, 23]), profile="nhs")
+    assert "counts rounded to the nearest 5" in nhs.note and "totals rounded" not in nhs.note
 
 
 def test_denominator_below_threshold_is_suppressed_with_what_comes_from_it() -> None:

@@ -17,6 +17,7 @@ import pytest
 
 from lt_workbench.analysis import tabulate as tab
 from lt_workbench.analysis.plan import _plan
+from lt_workbench.analysis.publish import public_release
 from lt_workbench.exceptions import DatabaseError, DisclosureError, TabulationError
 from lt_workbench.model.db import connect
 from lt_workbench.model.load import load
@@ -52,27 +53,46 @@ def _reviews_with(db: Path, prefix: str, region: str, lo: int, hi: int) -> tuple
 # ------------------------------------------------------------------------------------------
 # One public number per question (issue 12 §2): recurrence and tabulate agreed restricted (17/32) but
 # public recurrence rounded its overall count as the total of recent + before (17 -> 20, 32 -> 30).
+#
+# P4.2 (north_west, 2015..2025, level 2) is 6 reviews = 3 recent + 3 before. Recurrence publishes that split,
+# and with the overall 6 shown, two hidden parts each at least 1 are each confined to 1..5: recurrence must
+# hide the 6. A frequency table protected on its own has no split and shows 6. So the same number on both
+# surfaces is a property of a release (as every CLI command, report and explorer session publishes), not of
+# two tables each protected alone; in a release the second output carries the first one's suppression over.
 
 
-KNOWN_RELEASE_GAP = pytest.mark.xfail(
-    strict=True,
-    reason="P4.2 (north_west, 2015..2025, level 2): recurrence, published first, hides its overall 6 (recent + before "
-    "would otherwise confine both parts to 1-5); frequency, published next in the same release, shows 6 for the same "
-    "question. The release should carry the earlier suppression over (disclosure package, #12); P2.1 already agrees.",
-)
-
-
-@pytest.mark.parametrize("disclosure", ["restricted", pytest.param("public", marks=KNOWN_RELEASE_GAP)])
-def test_recurrence_and_tabulate_show_the_same_number(sample_db: Path, disclosure: str) -> None:
-    rec = tab.recurrence(level=2, where=NW, db=sample_db, disclosure=disclosure)  # type: ignore[arg-type]
-    freq = tab.frequency("patterns", level=2, where=NW, db=sample_db, disclosure=disclosure)  # type: ignore[arg-type]
+def _same_figures(rec: pd.DataFrame, freq: pd.DataFrame) -> pd.DataFrame:
     merged = rec.merge(freq, on="code", suffixes=("_rec", "_freq"))
     assert len(merged) == len(freq) == len(rec)
     assert merged["reviews"].astype(str).tolist() == merged["count"].astype(str).tolist()
     assert merged["denominator_rec"].astype(str).tolist() == merged["denominator_freq"].astype(str).tolist()
     assert merged["percent_rec"].astype(str).tolist() == merged["percent_freq"].astype(str).tolist()
-    p21 = merged.set_index("code").loc["P2.1"]
+    return merged.set_index("code")
+
+
+@pytest.mark.parametrize("disclosure", ["restricted", "public"])
+def test_recurrence_and_tabulate_show_the_same_number(sample_db: Path, disclosure: str) -> None:
+    with public_release(sample_db, name="recurrence then tabulate"):
+        rec = tab.recurrence(level=2, where=NW, db=sample_db, disclosure=disclosure)  # type: ignore[arg-type]
+        freq = tab.frequency("patterns", level=2, where=NW, db=sample_db, disclosure=disclosure)  # type: ignore[arg-type]
+    merged = _same_figures(rec, freq)
+    p21 = merged.loc["P2.1"]
     assert (int(p21["reviews"]), int(p21["denominator_rec"])) == _reviews_with(sample_db, "P2.1", "north_west", 2015, 2025) == (17, 32)
+    p42 = merged.loc["P4.2"]
+    assert _reviews_with(sample_db, "P4.2", "north_west", 2015, 2025) == (6, 32)
+    assert p42["count"] == ("c" if disclosure == "public" else 6)
+
+
+def test_tabulate_then_recurrence_agree_or_recurrence_is_refused_naming_tabulate(sample_db: Path) -> None:
+    """The other order: tabulate shows P4.2 as 6, so recurrence cannot publish its 3 + 3 split safely; it is
+    refused (nothing recorded) with a message naming the earlier output, never published with another number."""
+    with public_release(sample_db, name="tabulate then recurrence"):
+        freq = tab.frequency("patterns", level=2, where=NW, db=sample_db, disclosure="public")
+        assert freq.set_index("code").loc["P4.2", "count"] == 6
+        with pytest.raises(DisclosureError, match=r"tabulate then recurrence.*code P4\.2"):
+            tab.recurrence(level=2, where=NW, db=sample_db, disclosure="public")
+        again = tab.frequency("patterns", level=2, where=NW, db=sample_db, disclosure="public")
+    pd.testing.assert_frame_equal(again[["code", "count", "denominator", "percent"]], freq[["code", "count", "denominator", "percent"]])
 
 
 def test_p2_1_gets_one_public_number(sample_db: Path) -> None:

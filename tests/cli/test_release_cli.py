@@ -109,3 +109,21 @@ def test_same_question_same_number_recurrence_tabulate_and_api(db: Path) -> None
     assert list(shown.dropna()) == sorted(shown.dropna(), reverse=True)
     tied = rec[shown.duplicated(keep=False) & shown.notna()]
     assert tied.empty or tied["rank"].str.endswith("=").all()
+
+
+def test_a_public_command_that_fails_after_protecting_records_nothing(db: Path, tmp_path: Path) -> None:
+    """The table is protected before --out is checked; a command that writes nothing publishes nothing, so the
+    ledger must not hold its cells (they would make later tables hide more, and `release show` list a non-output)."""
+    from lt_workbench.analysis.disclosure import list_releases, show_release
+    from lt_workbench.cli.release import ledger_for
+
+    bad = runner.invoke(app, ["tabulate", "age-band", "--by", "region", "--unit", "child", "--format", "csv",
+                              "--out", str(tmp_path / "table.xlsx"), "--db", str(db)])
+    assert bad.exit_code == 2, bad.output
+    assert not (tmp_path / "table.xlsx").exists()
+    ledger = ledger_for(db)
+    assert not ledger.exists() or list_releases(ledger)["outputs"].sum() == 0
+    _json(["tabulate", "age-band", "--unit", "child"], db)
+    _json(["tabulate", "age-band", "--by", "region", "--unit", "child"], db)
+    shown = show_release(ledger)
+    assert len(shown) == 2 and shown["name"].str.contains("--by region").tolist() == [False, True]

@@ -195,11 +195,13 @@ def _fmt(x: float, decimals: int) -> float:
     return round(float(x), decimals) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
-def _note(prof: Profile, thr: int, adds_up: bool) -> str:
+def _note(prof: Profile, thr: int, adds_up: bool, has_parts: bool = True, has_totals: bool = True) -> str:
+    """The table's note: what was suppressed and how, and the rounding only where the table has figures it
+    applies to (a dfe table without total rows does not mention rounded totals)."""
     rounding = []
-    if prof.rounding:
+    if prof.rounding and (has_parts or (has_totals and prof.total_rounding in (None, prof.rounding))):
         rounding.append(f"counts rounded to the nearest {prof.rounding}")
-    if prof.total_rounding and prof.total_rounding != prof.rounding:
+    if prof.total_rounding and prof.total_rounding != prof.rounding and has_totals:
         rounding.append(f"totals rounded to the nearest {prof.total_rounding}")
     r = ("; " + "; ".join(rounding)) if rounding else ""
     if thr == 1:
@@ -439,7 +441,9 @@ def _render(p: _Prepared, ccell: np.ndarray, dcell: np.ndarray, problem: Problem
             if sum(shown[c] for c in parts) != shown[tot]:
                 adds_up = True
                 break
-    note = _note(prof, thr, adds_up) + (" " + REPEATED_NOTE if repeated else "")
+    shown_total = p.total_row & ~hidden_count
+    note = _note(prof, thr, adds_up, bool((~p.total_row & ~hidden_count).any()), bool(shown_total.any())) + (
+        " " + REPEATED_NOTE if repeated else "")
     return Protected(table, audit, "public", prof.name, thr, note, lp_audit, dict(facts))
 
 

@@ -76,33 +76,58 @@ def _open(path: Path) -> sqlite3.Connection:
 class Release:
     """The open release of one snapshot: loads what it published into a problem, records new outputs."""
 
-    def __init__(self, ledger: str | Path, snapshot: str, *, name: str = "output", database: str = "") -> None:
+    def __init__(self, ledger: str | Path, snapshot: str, *, name: str = "output", database: str = "",
+                 hold: bool = False) -> None:
         self.path = Path(ledger)
         self.snapshot = snapshot
         self.name = name
         self.database = database
+        self.hold = hold
         self.con = _open(self.path)
         self.release_id: int | None = None
         self._outputs: dict[int, str] = {}
         self._in_tx = False
+        self._in_output = False
 
-    # -- transaction: from reading the ledger to recording the output, one writer at a time
+    # -- transaction: from reading the ledger to recording the output, one writer at a time. With hold=True
+    # (a CLI command) recorded outputs stay uncommitted until commit(), so an output that is never written
+    # (a bad --out, a crash) is never recorded; each output is a savepoint, so a refused one leaves the others.
     def begin(self) -> None:
         if not self._in_tx:
             self.con.execute("BEGIN IMMEDIATE")
             self._in_tx = True
+        if self.hold and not self._in_output:
+            self.con.execute("SAVEPOINT output")
+            self._in_output = True
         row = self.con.execute(
             "SELECT release_id FROM releases WHERE snapshot = ? AND closed IS NULL ORDER BY release_id DESC LIMIT 1",
             (self.snapshot,)).fetchone()
         self.release_id = int(row[0]) if row else None
 
     def abort(self) -> None:
-        if self._in_tx:
+        """Forget the output being protected (and, unless held, everything uncommitted)."""
+        if self.hold and self._in_output:
+            self.con.execute("ROLLBACK TO output")
+            self.con.execute("RELEASE output")
+            self._in_output = False
+        elif self._in_tx and not self.hold:
             self.con.execute("ROLLBACK")
             self._in_tx = False
 
+    def commit(self) -> None:
+        """Record for good every output protected so far (held outputs: call once they have been written)."""
+        if self._in_output:
+            self.con.execute("RELEASE output")
+            self._in_output = False
+        if self._in_tx:
+            self.con.execute("COMMIT")
+            self._in_tx = False
+
     def close(self) -> None:
-        self.abort()
+        """Close the ledger; whatever was not committed is forgotten (held outputs that were never written)."""
+        if self._in_tx:
+            self.con.execute("ROLLBACK")
+            self._in_tx = self._in_output = False
         self.con.close()
 
     def check_profile(self, profile: str, threshold: int) -> None:
@@ -182,8 +207,11 @@ class Release:
                  for (t, parts), what in zip(problem.lines, problem.line_what, strict=True)])
             for fam, dims in problem.additive.items():
                 self.con.execute("INSERT OR REPLACE INTO families VALUES (?, ?, ?)", (rid, fam, json.dumps(sorted(dims))))
-            self.con.execute("COMMIT")
-            self._in_tx = False
+            if self.hold:
+                self.con.execute("RELEASE output")  # kept in the open transaction until commit()
+                self._in_output = False
+            else:
+                self.commit()
         except BaseException:
             self.abort()
             raise
