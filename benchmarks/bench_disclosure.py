@@ -8,7 +8,13 @@
    and their total count, against the optimum (the same MIP with valid cuts run until the audit
    passes) and beside the previous engine. pytauargus is not used (optional cross-check; not installed).
 
+3. A linked table from the sample: age band x year x nation x region with every margin, unit child
+   (codes partition the denominator, so the whole table is one block), as `lt-workbench tabulate
+   age-band --by year --by nation --by region --unit child --disclosure public` protects it.
+   `--baseline REV` also times the engine of git revision REV on it in the same run (time-boxed).
+
     .venv/bin/python benchmarks/bench_disclosure.py [--db data/workbench.duckdb] [--no-write] [--cells 20000]
+        [--baseline f451bdf]
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -75,10 +82,11 @@ def synthetic_grid(n_cells: int, seed: int = 1) -> pd.DataFrame:
         subset=["code", "region", "nation", "year"]).reset_index(drop=True)
 
 
-def _child(args: list[str]) -> dict[str, Any]:
+def _child(args: list[str], pythonpath: str | None = None) -> dict[str, Any]:
     """Run one protection in a fresh interpreter; returns its timing, memory and result counts."""
+    env = dict(os.environ, PYTHONPATH=pythonpath) if pythonpath else None
     try:
-        out = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True, timeout=600)
+        out = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True, timeout=600, env=env)
     except subprocess.TimeoutExpired:
         return {"error": "over 600 s (time-boxed)"}
     if out.returncode != 0:
@@ -100,6 +108,25 @@ def _load_old() -> Any:
     sys.modules["old_disclosure"] = mod
     spec.loader.exec_module(mod)  # type: ignore[union-attr]
     return mod
+
+
+def _package_at(rev: str) -> str | None:
+    """A folder holding lt_workbench as it was at git revision `rev` (None when git cannot provide it)."""
+    folder = Path(tempfile.mkdtemp())
+    try:
+        tar = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "lt_workbench"], capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(folder)], input=tar, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return str(folder)
+
+
+def linked_table(db: Path) -> tuple[pd.DataFrame, list[list[str]], bool]:
+    """Age band x year x nation x region with margins, unit child, true counts (restricted), and its lines."""
+    from lt_workbench import tabulate as tab
+
+    t = tab.frequency("age-band", unit="child", by=("year", "nation", "region"), totals=True, db=db, disclosure="restricted")
+    return t.drop(columns=["suppressed"], errors="ignore"), [list(x) for x in t.attrs["lines"]], bool(t.attrs["partition"])
 
 
 def child_main(engine: str, table_path: str, lines: str, partition: bool) -> None:
@@ -184,8 +211,10 @@ def main() -> None:
     ap.add_argument("--small", type=int, default=5000, help="size of the table both engines protect (same-run ratio)")
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--skip-old", action="store_true", help="do not time the previous engine")
+    ap.add_argument("--baseline", default=None, help="git revision whose engine is also timed on the linked sample table")
     a = ap.parse_args()
     load = os.getloadavg()
+    t_start = time.strftime("%H:%M", time.gmtime())
     work = Path(tempfile.mkdtemp())
     lines = json.dumps([["region", "nation"], ["year"]])
     runs = []  # (label, grid, engine)
@@ -197,25 +226,38 @@ def main() -> None:
         for eng in engines:
             runs.append((f"{len(grid):,} count + {n_den} denominator cells", eng, _child([eng, str(path), lines, "0"])))
             print(runs[-1], flush=True)
+    linked, linked_lines, linked_partition = linked_table(Path(a.db))
+    lpath = work / "linked.pkl"
+    linked.to_pickle(lpath)
+    largs = ["new", str(lpath), json.dumps(linked_lines), "1" if linked_partition else "0"]
+    llabel = f"age band x year x nation x region, unit child, sample ({len(linked):,} rows)"
+    runs.append((llabel, "new", _child(largs)))
+    print(runs[-1], flush=True)
+    if a.baseline:
+        folder = _package_at(a.baseline)
+        runs.append((llabel, f"rev {a.baseline}", _child(largs, folder) if folder else {"error": f"git archive {a.baseline} failed"}))
+        print(runs[-1], flush=True)
     loss = information_loss(standard_tables(Path(a.db)))
     load_after = os.getloadavg()
     lines_out = [
-        f"Machine: {machine()}; highspy, scipy {__import__('scipy').__version__}.",
-        f"Load average before/after: {load[0]:.1f} / {load_after[0]:.1f} (2 cores shared with other work: wall times are "
-        "upper bounds; CPU seconds of the process are given beside them).",
+        f"Machine: {machine()}; highspy {version('highspy')}, scipy {version('scipy')}.",
+        f"Run {time.strftime('%d %b %Y', time.gmtime())} {t_start}–{time.strftime('%H:%M', time.gmtime())} UTC. "
+        f"Load average (1 min) before/after: {load[0]:.1f} / {load_after[0]:.1f} on the 2 cores (shared with other work: "
+        "wall times are upper bounds; the CPU seconds of the process, single-threaded solver, are the better guide to an "
+        "idle machine).",
         "",
-        "### Protect + LP audit of a patterns (3 levels) x region/nation x year table with margins (dfe)",
+        "### Protect + LP audit (dfe), each in a fresh process",
         "",
-        "| table | engine | wall s | peak RSS (MB) | hidden cells | secondary (rows) | audit |",
-        "|---|---|---:|---:|---:|---:|---|",
+        "| table | engine | wall s | CPU s | peak RSS (MB) | hidden cells | secondary (rows) | audit |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
     ]
     names = {"new": "MIP per block + LP audit (this package)", "old": f"previous greedy + null space ({OLD_COMMIT})"}
     for label, eng, r in runs:
         if "error" in r:
-            lines_out.append(f"| {label} | {names[eng]} | — | — | — | — | {r['error']} |")
+            lines_out.append(f"| {label} | {names.get(eng, eng)} | — | — | — | — | — | {r['error']} |")
         else:
-            lines_out.append(f"| {label} | {names[eng]} | {r['seconds']:.1f} (CPU {r['cpu']:.1f}) | {r['rss_mb']:.0f} | "
-                             f"{r['hidden']} | {r['secondary_rows']} | {r['audit'][:70]} |")
+            lines_out.append(f"| {label} | {names.get(eng, eng)} | {r['seconds']:.1f} | {r['cpu']:.1f} | {r['rss_mb']:.0f} | "
+                             f"{r['hidden']:,} | {r['secondary_rows']} | {r['audit'][:60]} |")
     lines_out += [
         "",
         "### Information loss on the sample's standard tables (secondary suppressions: cells / their total count)",
