@@ -85,12 +85,17 @@ def test_an_explorer_session_publishes_into_the_release_the_cli_then_repeats(sam
                                                                              monkeypatch: pytest.MonkeyPatch, opened_with: str) -> None:
     """The explorer first (a fresh release), then the CLI: the CLI repeats the explorer's public figures, and the
     ledger beside the database holds the explorer session's outputs. Opened with a connection only, the explorer
-    finds the database file (PRAGMA database_list) and joins the same ledger."""
-    from lt_workbench.analysis.disclosure import show_release
+    finds the database file (DuckDB's current database) and joins the same ledger, beside the database."""
+    import shutil
+
+    from lt_workbench.analysis.disclosure import ledger_path, show_release
     from lt_workbench.model.db import connect
 
-    ledger = tmp_path / f"{opened_with}.releases.sqlite"
-    monkeypatch.setenv("LT_WORKBENCH_LEDGER", str(ledger))
+    monkeypatch.delenv("LT_WORKBENCH_LEDGER", raising=False)  # the ledger beside the database, as a user has it
+    db = tmp_path / f"{opened_with}.duckdb"
+    shutil.copyfile(sample_db, db)  # a database of its own: a fresh release
+    sample_db, ledger = db, ledger_path(db)
+    assert ledger.parent == db.parent and not ledger.exists()
     con = connect(sample_db, read_only=True) if opened_with == "con" else None
     ex = Explorer(db=None if con else str(sample_db), con=con, disclosure="public", debounce=0)
     try:

@@ -33,15 +33,13 @@ REFUSED_HINT = ("Every public figure of this session is protected together with 
 
 
 def database_path(db: str | Path | None, con: duckdb.DuckDBPyConnection | None) -> Path | None:
-    """The database file: `db` when given, else the file `con` reads (PRAGMA database_list), else None (in memory)."""
+    """The database file: `db` when given, else the file `con` reads (its current database), else None (in memory)."""
     if db is not None:
         return Path(db)
     if con is None:
         return None
-    for _seq, name, file in con.execute("PRAGMA database_list").fetchall():
-        if name == "main" and file:
-            return Path(str(file))
-    return None
+    rows = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    return Path(str(rows[0][0])) if rows and rows[0][0] else None
 
 
 def refusable(refused: dict[str, str], key: str, make: Callable[[], pd.DataFrame]) -> pd.DataFrame | None:
