@@ -172,9 +172,8 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
 
     def _ask(self, s: Snapshot, fn: Callable[..., pd.DataFrame], *args: Any, **kw: Any) -> pd.DataFrame:
         """One analysis API call for the view `s`; in public mode inside the session's release (see release.py)."""
-        with self.release.scope(s.disclosure, s.description):
-            return fn(*args, con=self.con, disclosure=s.disclosure, profile=self.profile, threshold=self.threshold,
-                      version=self.version, **kw)
+        return self.release.ask(s.description, fn, *args, con=self.con, disclosure=s.disclosure,
+                                profile=self.profile, threshold=self.threshold, version=self.version, **kw)
 
     # ---- stages: each asks the analysis API for one table and hands it to the charts or panels
     def _stage_scope_and_bar(self) -> None:

@@ -12,11 +12,12 @@ uses: `<database>.releases.sqlite` beside the database file, or `$LT_WORKBENCH_L
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import duckdb
 import pandas as pd
@@ -63,17 +64,47 @@ class SessionRelease:
         self.path = database_path(db, con)
         self.name = f"explorer session {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC"
         self._snapshot: str | None = None
+        # Public tables (or refusals) this session already got, by question: a view visited again shows them as
+        # they were, without protecting again (the release fixed those cells; protecting again gives the same).
+        self._seen: OrderedDict[str, pd.DataFrame | DisclosureError] = OrderedDict()
 
     def reopened(self, con: duckdb.DuckDBPyConnection) -> None:
         """The explorer reconnected (new data): later tables join the release of the snapshot it now reads."""
         self.con = con
         self._snapshot = None
+        self._seen.clear()
 
     def snapshot(self) -> str:
         """The content hash of the data the explorer's connection reads (the release's key)."""
         if self._snapshot is None:
             self._snapshot = content_hash(self.con)[0]
         return self._snapshot
+
+    def ask(self, view: str, fn: Callable[..., pd.DataFrame], *args: Any, **kw: Any) -> pd.DataFrame:
+        """`fn(*args, **kw)` (an analysis API call); in public mode inside the release, and once per question per
+        session: asked again, the table it published (or the refusal) is given back as it was, a copy."""
+        disclosure = str(kw.get("disclosure", "restricted"))
+        if disclosure != "public":
+            return fn(*args, **kw)
+        key = repr((self.snapshot(), fn.__module__, fn.__name__, args,
+                    sorted((k, repr(v if not isinstance(v, dict) else sorted((a, repr(b)) for a, b in v.items())))
+                           for k, v in kw.items() if k != "con")))
+        hit = self._seen.get(key)
+        if hit is None:
+            try:
+                with self.scope(disclosure, view):
+                    hit = fn(*args, **kw)
+            except DisclosureError as e:
+                hit = e
+            self._seen[key] = hit
+            while len(self._seen) > 256:
+                self._seen.popitem(last=False)
+        self._seen.move_to_end(key)
+        if isinstance(hit, DisclosureError):
+            raise hit
+        out = hit.copy()
+        out.attrs = dict(hit.attrs)
+        return out
 
     @contextmanager
     def scope(self, disclosure: str, view: str) -> Iterator[None]:

@@ -126,3 +126,25 @@ def test_moving_the_year_slider_by_one_year_recovers_nothing(sample_db: Path, tm
     small = {code: d for code, d in derived.items() if 0 < d < threshold}
     assert all(d == int(truth.loc[code, "count"]) for code, d in derived.items())  # the difference is the 2015 count
     assert small == {}, f"2015 counts of 1-{threshold - 1} recovered: {small}"
+
+
+def test_a_view_visited_again_is_shown_as_published_without_protecting_again(sample_db: Path, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Back and forth between filters: each view's tables (and refusals) come back as the release published them,
+    and the ledger gains nothing (the session keeps what it got; protecting again would cost seconds)."""
+    from lt_workbench.analysis.disclosure import show_release
+
+    ledger = tmp_path / "releases.sqlite"
+    monkeypatch.setenv("LT_WORKBENCH_LEDGER", str(ledger))
+    ex = Explorer(db=sample_db, disclosure="public", debounce=0)
+    try:
+        ex.filters.set(region="north_west", years=(2015, 2025))
+        first, refused = ex.tables["frequency"], dict(ex._snap.refused)
+        outputs = len(show_release(ledger))
+        ex.filters.set(region=None, years=(2008, 2025))
+        ex.filters.set(region="north_west", years=(2015, 2025))
+        pd.testing.assert_frame_equal(ex.tables["frequency"], first)
+        assert ex._snap.refused == refused and "recurrence" in refused
+        assert len(show_release(ledger)) == outputs
+    finally:
+        ex.close()
