@@ -163,31 +163,33 @@ def plan_of(ctx: ReportContext) -> list[PlanItem]:
 
 
 def _publish(jobs: Sequence[tuple[ReportContext, Sequence[PlanItem]]], name: str) -> None:
-    """Protect every job's questions into its ctx.published, in one release scope: first the tidy tables of
-    every job as ONE joint problem, then the other questions and the follow-ups, in plan order."""
+    """Protect every job's questions into its ctx.published, in one release scope, in waves: the tidy tables
+    of every job as ONE joint problem, then the other questions in plan order; then the follow-ups those
+    tables decided (e.g. a period table because too many years were hidden), the same way, until none is left."""
     from lt_workbench.analysis.publish import public_release
 
     if not jobs:
         return
     first = jobs[0][0]
+    shown: dict[str, pd.DataFrame] = {}
+    waves: list[tuple[ReportContext, list[PlanItem]]] = [(ctx, list(items)) for ctx, items in jobs]
     with public_release(first.db, name=name):
-        restricted: dict[str, pd.DataFrame] = {}
-        for ctx, items in jobs:
-            for ask in items:
-                if isinstance(ask, Ask) and ask.method in JOINT and ask.key not in restricted:
-                    restricted[ask.key] = run_ask(ask, disclosure="restricted", profile=ctx.profile, threshold=ctx.threshold, db=ctx.db)
-        shown = _publish_joint(restricted, first.profile, first.threshold)
-        for ctx, items in jobs:
-            pending = list(items)
-            while pending:
-                item = pending.pop(0)
-                if not isinstance(item, Ask):
-                    pending[:0] = list(item(ctx))
-                    continue
-                k = item.key
-                if k not in shown:
-                    shown[k] = publish_ask(item, ctx.profile, ctx.threshold, ctx.db)
-                ctx.published[k] = shown[k]
+        while any(items for _, items in waves):
+            restricted: dict[str, pd.DataFrame] = {}
+            for ctx, items in waves:
+                for ask in items:
+                    if isinstance(ask, Ask) and ask.method in JOINT and ask.key not in shown and ask.key not in restricted:
+                        restricted[ask.key] = run_ask(ask, disclosure="restricted", profile=ctx.profile, threshold=ctx.threshold,
+                                                      db=ctx.db)
+            if restricted:
+                shown.update(_publish_joint(restricted, first.profile, first.threshold))
+            for ctx, items in waves:
+                for ask in items:
+                    if isinstance(ask, Ask):
+                        if ask.key not in shown:
+                            shown[ask.key] = publish_ask(ask, ctx.profile, ctx.threshold, ctx.db)
+                        ctx.published[ask.key] = shown[ask.key]
+            waves = [(ctx, [a for item in items if not isinstance(item, Ask) for a in item(ctx)]) for ctx, items in waves]
 
 
 def _publish_joint(restricted: Mapping[str, pd.DataFrame], profile: str, threshold: int | None) -> dict[str, pd.DataFrame]:

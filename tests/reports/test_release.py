@@ -172,3 +172,16 @@ def test_plans_list_questions_the_notebook_asks(sample_db: Path, name: str) -> N
     items = plan.plan_of(ctx)
     asks = [a for a in items if isinstance(a, plan.Ask)]
     assert asks and len({a.key for a in asks}) == len(asks), "no question twice"
+
+
+def test_a_table_the_notebook_builds_joins_the_release(sample_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ctx.protect(): public inside the snapshot's release (and listed as unplanned); restricted unchanged."""
+    monkeypatch.setenv("LT_WORKBENCH_LEDGER", str(tmp_path / "own.sqlite"))
+    table = pd.DataFrame({"code": ["a", "b"], "label": ["A", "B"], "count": [3, 40], "denominator": [43, 43]})
+    restricted = setup("recommendations_tracker", {"db": str(sample_db), "disclosure": "restricted"})
+    assert list(restricted.protect(table, name="mine", partition=True)["count"]) == [3, 40]
+    ctx = setup("recommendations_tracker", {"db": str(sample_db), "disclosure": "public"})
+    shown = ctx.protect(table, name="mine", partition=True)
+    assert list(shown["count"]) == ["c", "c"] and "release" in shown.attrs
+    assert ctx.unplanned == ["protect(name='mine')"]
+    assert _outputs(sample_db)[-1][1] == "report recommendations_tracker: mine"
