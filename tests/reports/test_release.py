@@ -185,3 +185,21 @@ def test_a_table_the_notebook_builds_joins_the_release(sample_db: Path, tmp_path
     assert list(shown["count"]) == ["c", "c"] and "release" in shown.attrs
     assert ctx.unplanned == ["protect(name='mine')"]
     assert _outputs(sample_db)[-1][1] == "report recommendations_tracker: mine"
+
+
+def test_run_batch_protects_its_reports_together_before_running_them(sample_db: Path, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """End to end (papermill): the batch's first ledger output is the union of both reports' plans; the reports
+    themselves then decide no new cell, and both succeed."""
+    from lt_workbench.reports import run_batch
+
+    monkeypatch.setenv("LT_WORKBENCH_LEDGER", str(tmp_path / "batch.sqlite"))
+    monkeypatch.setenv(plan.STRICT_ENV, "strict")
+    batch = tmp_path / "two.toml"
+    batch.write_text('[defaults]\ndisclosure = "public"\n\n[[report]]\nname = "recommendations_tracker"\n\n'
+                     '[[report]]\nname = "recommendations_tracker"\nparameters = { region = "north_west" }\n', encoding="utf-8")
+    result = run_batch(batch, out=tmp_path / "out", db=sample_db)
+    assert result.exit_code == 0, [r.error for r in result.results]
+    outputs = _outputs(sample_db)
+    assert outputs[0][1] == "batch two.toml (10 tables)" and outputs[0][2] > 0, outputs
+    assert all(cells == 0 for _, name, cells in outputs[1:] if name.startswith("report ")), outputs
