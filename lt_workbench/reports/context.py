@@ -22,7 +22,7 @@ import pandas as pd
 from lt_workbench import config
 from lt_workbench.reports.parameters import database_areas, reviews_in, scope_where, scope_words, validate_parameters, vocabulary
 from lt_workbench.exceptions import ReportError
-from lt_workbench.reports.plan import Ask, publish_ask, publish_plan, run_ask, strict_plans
+from lt_workbench.reports.plan import Ask, publish_ask, publish_plan, run_ask, same_profile, strict_plans
 from lt_workbench.reports.registry import COMMON_PARAMETERS, PROFILE_NAMES, ReportSpec, get_spec
 from lt_workbench.reports.sections.common import rank
 from lt_workbench.reports.text import Finding, how_to_read, show_findings, show_html
@@ -114,6 +114,7 @@ class ReportContext:
             from lt_workbench.analysis.publish import public_release
 
             with public_release(self.db, name=f"report {self.name}"):
+                same_profile(self.profile, self.threshold)
                 self.published[key] = publish_ask(ask, self.profile, self.threshold, self.db)
         out = self.published[key].copy()
         out.attrs = dict(self.published[key].attrs)

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from lt_workbench.reports.context import ReportContext
 
 __all__ = ["Ask", "JOINT", "METHODS", "plan_of", "publish_plan", "publish_batch", "run_ask", "strict_plans", "scope_table",
-           "proposed_counts", "STRICT_ENV", "publish_ask", "withheld"]
+           "proposed_counts", "STRICT_ENV", "publish_ask", "withheld", "same_profile"]
 
 STRICT_ENV = "LT_WORKBENCH_REPORT_PLAN"
 _SETTINGS = ("db", "con", "disclosure", "profile", "threshold")
@@ -174,6 +174,7 @@ def _publish(jobs: Sequence[tuple[ReportContext, Sequence[PlanItem]]], name: str
     shown: dict[str, pd.DataFrame] = {}
     waves: list[tuple[ReportContext, list[PlanItem]]] = [(ctx, list(items)) for ctx, items in jobs]
     with public_release(first.db, name=name):
+        same_profile(first.profile, first.threshold)
         while any(items for _, items in waves):
             restricted: dict[str, pd.DataFrame] = {}
             for ctx, items in waves:
@@ -190,6 +191,20 @@ def _publish(jobs: Sequence[tuple[ReportContext, Sequence[PlanItem]]], name: str
                             shown[ask.key] = publish_ask(ask, ctx.profile, ctx.threshold, ctx.db)
                         ctx.published[ask.key] = shown[ask.key]
             waves = [(ctx, [a for item in items if not isinstance(item, Ask) for a in item(ctx)]) for ctx, items in waves]
+
+
+def same_profile(profile: str, threshold: int | None) -> None:
+    """Inside a release scope: refuse (DisclosureError naming the release's profile) a profile or threshold other
+    than the one the snapshot's release publishes under, before anything is protected. Without this a mismatch
+    would read as 'cannot be published consistently' and every table would be withheld."""
+    from lt_workbench.analysis.disclosure.profiles import resolve_profile
+    from lt_workbench.analysis.publish import current_release
+
+    rel = current_release()
+    if rel is not None:
+        prof, thr = resolve_profile(profile, threshold)
+        rel.check_profile(prof.name, thr)
+        rel.abort()
 
 
 def _publish_joint(restricted: Mapping[str, pd.DataFrame], profile: str, threshold: int | None) -> dict[str, pd.DataFrame]:

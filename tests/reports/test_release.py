@@ -203,3 +203,15 @@ def test_run_batch_protects_its_reports_together_before_running_them(sample_db: 
     outputs = _outputs(sample_db)
     assert outputs[0][1] == "batch two.toml (10 tables)" and outputs[0][2] > 0, outputs
     assert all(cells == 0 for _, name, cells in outputs[1:] if name.startswith("report ")), outputs
+
+
+def test_a_report_under_another_profile_than_its_release_is_refused(sample_db: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not withheld table by table: refused at once, naming the release's profile and how to fix it."""
+    from lt_workbench.exceptions import DisclosureError
+
+    monkeypatch.setenv("LT_WORKBENCH_LEDGER", str(tmp_path / "profile.sqlite"))
+    _cli(sample_db, "tabulate", "region")
+    with pytest.raises(DisclosureError, match="profile 'dfe'"):
+        setup("recommendations_tracker", {"db": str(sample_db), "disclosure": "public", "profile": "ons"})
+    assert len(_outputs(sample_db)) == 1
