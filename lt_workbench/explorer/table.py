@@ -17,7 +17,7 @@ from lt_workbench.exceptions import TabulationError
 from lt_workbench.explorer import panels
 from lt_workbench.explorer.download import DownloadButton, table_csv, table_xlsx
 from lt_workbench.explorer.filters import DEPTH_LABELS, FRAME_CHOICES
-from lt_workbench.explorer.release import refusable
+from lt_workbench.explorer.release import REFUSED_HINT, refusable
 
 if TYPE_CHECKING:
     from lt_workbench.explorer.explorer import Explorer
@@ -82,7 +82,7 @@ class TableSection:
         if table is None:
             why = s.refused.get(self.view.value)
             self.note.value = ""
-            self.html.value = (panels.refused(why, "")[1] if why else "<div class='ltw-note'>Nothing to show yet.</div>")
+            self.html.value = (panels.refused(why, REFUSED_HINT)[1] if why else "<div class='ltw-note'>Nothing to show yet.</div>")
             return
         self.note.value, self.html.value = panels.table_panel(table, self.view.value, s, self.ex.version)
 
