@@ -167,7 +167,7 @@ def compare(
              "test": "Fisher exact test; " + stats.OR_METHODS[or_kind] + "; " + stats.BH_METHOD}
     return _protect_pairs(out, attrs, disclosure, profile, threshold,
                           parts=(("group", "count_group", "denominator_group"), ("rest", "count_rest", "denominator_rest")),
-                          dependent=("odds_ratio", "or_ci_low", "or_ci_high", "p_value", "q_value"))
+                          dependent=("odds_ratio", "or_ci_low", "or_ci_high", "p_value", "q_value"), margins=(grp, allv))
 
 
 def funnel(

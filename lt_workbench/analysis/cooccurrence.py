@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal, Mapping, cast
 
 import duckdb
 import numpy as np
@@ -13,7 +13,8 @@ import pandas as pd
 from lt_workbench.analysis import stats
 from lt_workbench.analysis.plan import _coding_lists, _connection, _Plan, _scope, _scope_plan, refuse_public_area
 from lt_workbench.analysis.queries import query
-from lt_workbench.analysis.publish import _protect_cooccurrence, _restricted_note, profile_threshold
+from lt_workbench.analysis.frequency import frequency
+from lt_workbench.analysis.publish import _protect_cooccurrence, _restricted_note, profile_threshold, question_of
 from lt_workbench.analysis.shape import rank
 from lt_workbench.analysis.vocab import UNIT_LABELS, Disclosure, _dim, _labels, _order, canonical_where
 from lt_workbench.config import DEFAULT_TAXONOMY_VERSION
@@ -93,6 +94,9 @@ def cooccurrence(
             _check_with_code(c, with_code, kind, level, factor_level, version)
         la, lb = _labels(c, frame_a, version), _labels(c, frame_b, version)
         oa, ob = _order(c, frame_a, version), _order(c, frame_b, version)
+        if disclosure == "public":
+            shown = out if with_code is None else out[(out["code_a"] == with_code) | (out["code_b"] == with_code)]
+            margins = _public_margins(kind, unit, level, factor_level, where, year_basis, version, shown, c)
     out["label_a"] = out["code_a"].map(la)
     out["label_b"] = out["code_b"].map(lb)
     for col in ("n_a", "n_b", "n_ab", "n"):
@@ -123,13 +127,44 @@ def cooccurrence(
         out.attrs.update(attrs)
         out.attrs.update({"disclosure": "restricted", "note": _restricted_note()})
     else:
-        out = _protect_cooccurrence(out, attrs, profile, threshold)
+        question = {**question_of({**attrs, "frame": "cooccurrence", "year_basis": year_basis}), "kind": kind,
+                    "factor_level": attrs["factor_level"]}
+        out = _protect_cooccurrence(out, attrs, profile, threshold, margins, question, or_kind)
     if sort is not None or top is not None:
         keys = {"lift": ("lift", False), "count": ("n_ab", False)}
         if tests:
             keys["q"] = ("q_value", True)
         out = rank(out, keys, sort, top)
     return out
+
+
+def _public_margins(kind: str, unit: str, level: int, factor_level: int, where: Mapping[str, Any], year_basis: str, version: str,
+                    out: pd.DataFrame, con: duckdb.DuckDBPyConnection) -> list[pd.DataFrame]:
+    """The frequency tables whose cells n_a and n_b are (restricted, attrs intact), holding the codes of `out`'s pairs.
+
+    Each side is frequency(frame, level, unit, filters that apply to it): the same question a `tabulate` asks, so
+    the release shows one number for it. Checked against the pair query's margins; where a filter makes the two
+    count different things (an episode filter with unit=review: frequency counts codes on those episodes,
+    co-occurrence codes anywhere in reviews that have one), the side becomes its own question instead.
+    """
+    sides = [("patterns", level)] if kind == "patterns" else [("factors", factor_level), ("patterns", level)]
+    tables = []
+    for frame, depth in sides:
+        own = {k: v for k, v in where.items() if _dim(k).level != "coding" or frame in _dim(k).applies_to}
+        codes = set(out["code_a"]) | set(out["code_b"]) if kind == "patterns" else set(out["code_a" if frame == "factors" else "code_b"])
+        freq = frequency(frame, level=depth, unit=cast(Any, unit), where=own, year_basis=year_basis, con=con, version=version)
+        freq = freq[freq["code"].isin(codes)].reset_index(drop=True)
+        mine: dict[str, int] = {}
+        for col_code, col_n in (("code_a", "n_a"), ("code_b", "n_b")):
+            if kind == "patterns" or (col_code == "code_a") == (frame == "factors"):
+                mine.update(zip(out[col_code], out[col_n].astype(int), strict=True))
+        same = all(int(c) == mine[k] for k, c in zip(freq["code"], freq["count"], strict=True)) and (
+            out.empty or (freq["denominator"] == int(out["n"].iloc[0])).all())
+        if not same:
+            freq = freq.assign(count=freq["code"].map(mine).astype("int64"), denominator=int(out["n"].iloc[0]))
+            freq.attrs["frame"] = f"{frame} (co-occurrence units)"
+        tables.append(freq)
+    return tables
 
 
 def _pairs_query(plan: _Plan, kind: str, unit: str, level: int, factor_level: int, min_together: int) -> tuple[str, list[Any]]:

@@ -18,7 +18,7 @@ import math
 import os
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -215,11 +215,15 @@ def audit_block(
     shown_hi: Sequence[int],
     threshold: int,
     only: set[int] | None = None,
+    unseen: Mapping[int, bool] | None = None,
 ) -> list[CellAudit]:
     """Audit the hidden cells of one block of lines; shown_lo/hi give what a reader knows of shown cells.
 
     only: audit just these hidden cells (the others are still hidden in the LP); default every hidden cell.
+    unseen: cells no output shows (cell -> audited), among `hidden`: a reader knows only x ≥ 0 of them, under
+    both bounds; an audited one (a latent count) must not be confined to 1..threshold-1 when its true value is.
     """
+    unseen = unseen or {}
     # Variables: hidden cells and shown cells known only as an interval (rounded); a cell shown exactly is a
     # number, moved to the right-hand side (rows left without a variable hold no information and are dropped).
     free = [c for c in cells if c in hidden or shown_lo[c] < shown_hi[c]]
@@ -242,8 +246,14 @@ def audit_block(
     lower = np.zeros(n)
     upper = np.zeros(n)
     targets = []
+    both_ends: set[int] = set()  # unseen targets: bounded by 0 below under both audits, min and max always solved
     for c, j in col.items():
-        if c in hidden:
+        if c in unseen:
+            lower[j], upper[j] = 0.0, math.inf
+            if unseen[c] and 0 < int(values[c]) < threshold and (only is None or c in only):
+                targets.append(j)
+                both_ends.add(j)
+        elif c in hidden:
             lower[j], upper[j] = 1.0, math.inf
             if only is None or c in only:
                 targets.append(j)
@@ -260,7 +270,8 @@ def audit_block(
         # Knowing x ≥ 1 the lower end is at least 1, so a cell is confined iff its max ≤ threshold - 1, and
         # (the true value being feasible) pinned only if its max equals its true value: solve the max first,
         # the min only where that is so.
-        one = lp_intervals(n, rows, lower, upper, targets, senses=[(-1.0,)] * len(targets), cap=cap, rhs=rhs)
+        one = lp_intervals(n, rows, lower, upper, targets, senses=[(1.0, -1.0) if j in both_ends else (-1.0,) for j in targets],
+                           cap=cap, rhs=rhs)
         again = [j for j, iv in zip(targets, one, strict=True) if iv.hi <= int(values[cells[j]])]
         if again:
             exact = dict(zip(again, lp_intervals(n, rows, lower, upper, again, cap=cap, rhs=rhs), strict=True))

@@ -25,7 +25,13 @@ import pandas as pd
 
 from lt_workbench.exceptions import DisclosureError
 
-__all__ = ["TableSpec", "Fixed", "Problem", "total_mask", "as_counts"]
+__all__ = ["TableSpec", "Fixed", "Latent", "Link", "Problem", "total_mask", "as_counts", "UNSEEN_KINDS"]
+
+# Cells no output shows; a reader knows only that they are whole numbers ≥ 0 tied to shown cells by lines
+# (e.g. the units with code a but not b under a co-occurrence table). "latent": a count of units that
+# must not be narrowed (1..threshold-1 is primary, and audited); "slack": a remainder nobody's count
+# protects (e.g. units with neither code), used only for the relations it carries.
+UNSEEN_KINDS = ("latent", "slack")
 
 
 def total_mask(col: pd.Series, marker: object) -> np.ndarray:
@@ -83,6 +89,32 @@ class Fixed:
     lo: int
     hi: int
     output: str
+
+
+@dataclass(frozen=True)
+class Latent:
+    """A cell no output shows (see UNSEEN_KINDS), named by its family and coordinates like any cell."""
+
+    family: Mapping[str, Any]
+    coords: Mapping[str, Any]
+    value: int
+    sensitive: bool = True  # "latent" (a count to protect) or "slack"
+
+
+# A cell of a request: (index of the table in the call, row, "count" or "denominator"), or an unseen cell.
+CellRef = tuple[int, int, str] | Latent
+
+
+@dataclass(frozen=True)
+class Link:
+    """A relation across the tables of one call that their dimensions do not show: total = sum(parts).
+
+    With unseen parts this carries inequalities a reader knows: n_a = n_ab + (a without b) says n_ab ≤ n_a.
+    """
+
+    total: CellRef
+    parts: tuple[CellRef, ...]
+    what: str
 
 
 class Problem:
@@ -259,6 +291,29 @@ class Problem:
                         continue
                     if sum(self.values[p] for p in parts) == self.values[tot[0]]:
                         self.add_line(tot[0], parts, f"{dim}→total for {rest} (across tables)")
+
+    def add_links(self, links: Sequence[Link]) -> None:
+        """Lines from links (cells of the tables already added, by row; unseen cells made here), checked to add up."""
+        def cell_of(ref: CellRef) -> int:
+            if isinstance(ref, Latent):
+                kind = "latent" if ref.sensitive else "slack"
+                return self.cell(_dumps({"measure": kind, **dict(ref.family)}), {k: _plain(v) for k, v in ref.coords.items()},
+                                 kind, int(ref.value))
+            table, row, column = ref
+            ccell, dcell = self.rows[table]
+            return int((ccell if column == "count" else dcell)[row])
+
+        for link in links:
+            tot = cell_of(link.total)
+            parts = [cell_of(p) for p in link.parts]
+            if sum(self.values[p] for p in parts) != self.values[tot]:
+                raise DisclosureError(f"link {link.what} does not add up: parts sum to {sum(self.values[p] for p in parts)}, "
+                                      f"total is {self.values[tot]}")
+            self.add_line(tot, parts, link.what)
+
+    def unseen(self) -> dict[int, bool]:
+        """Cells no output shows: cell -> True when it is a count to protect (latent), False for slack."""
+        return {c: k == "latent" for c, k in enumerate(self.kind) if k in UNSEEN_KINDS}
 
     # -- structure
     def blocks(self) -> list[tuple[list[int], list[int]]]:

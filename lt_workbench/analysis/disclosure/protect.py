@@ -18,7 +18,7 @@ import pandas as pd
 
 from lt_workbench.analysis import stats
 from lt_workbench.analysis.disclosure.audit import CellAudit
-from lt_workbench.analysis.disclosure.problem import Problem, TableSpec, as_counts, total_mask
+from lt_workbench.analysis.disclosure.problem import Link, Problem, TableSpec, as_counts, total_mask
 from lt_workbench.analysis.disclosure.profiles import (
     AREA_COLUMNS,
     AUDIT_COLUMNS,
@@ -263,8 +263,13 @@ def protect_many(
     threshold: int | None = None,
     decimals: int = 1,
     release: Release | None = None,
+    links: Sequence[Link] = (),
 ) -> list[Protected]:
-    """Protect several tables as one joint problem (a report, a batch): what one hides, none lets a reader derive."""
+    """Protect several tables as one joint problem (a report, a batch): what one hides, none lets a reader derive.
+
+    links: relations between cells of these tables that their dimensions do not show (problem.Link), e.g. a
+    co-occurrence count against the frequency counts of its two codes, with unseen remainders.
+    """
     if mode not in ("public", "restricted"):
         raise DisclosureError(f"unknown disclosure mode {mode!r}: use 'public' or 'restricted'")
     prof, thr = resolve_profile(profile, threshold)
@@ -283,20 +288,22 @@ def protect_many(
 
     preps = [_prepare(r) for r in requests]
     if release is None:
-        return _protect_joint(preps, prof, thr, decimals, None)
+        return _protect_joint(preps, prof, thr, decimals, None, links)
     release.check_profile(prof.name, thr)  # begins the ledger's write transaction
     try:
-        return _protect_joint(preps, prof, thr, decimals, release)
+        return _protect_joint(preps, prof, thr, decimals, release, links)
     except BaseException:
         release.abort()  # nothing recorded: the output is refused as a whole
         raise
 
 
-def _protect_joint(preps: list[_Prepared], prof: Profile, thr: int, decimals: int, release: Release | None) -> list[Protected]:
+def _protect_joint(preps: list[_Prepared], prof: Profile, thr: int, decimals: int, release: Release | None,
+                   links: Sequence[Link] = ()) -> list[Protected]:
     problem = Problem()
     earlier: list[str] = []
     for p in preps:
         problem.add_table(p.spec, p.count, p.den)
+    problem.add_links(links)
     if release is not None:
         earlier = release.load_into(problem)
     problem.link_families()
@@ -320,16 +327,17 @@ def _protect_joint(preps: list[_Prepared], prof: Profile, thr: int, decimals: in
             lo[c], hi[c] = shown_interval(shown[c], base[c], thr)
     sol = solve(problem, thr, lo, hi)
     failing = [a for a in sol.audits if a.problem]
+    n_hidden = sum(1 for c in sol.reason if problem.kind[c] not in ("latent", "slack"))  # published cells only
     if failing:  # solve() raises first; kept so that a failing audit can never reach an output
         raise DisclosureError(f"audit failed: {problem.describe(failing[0].cell)} {failing[0].problem}; nothing written")
     facts = {
         "audit": (
-            f"passed: {len(sol.reason)} hidden cells, each with a feasible interval (LP, HiGHS) that pins no cell and "
+            f"passed: {n_hidden} hidden cells, each with a feasible interval (LP, HiGHS) that pins no cell and "
             f"confines no count 1–{thr - 1} to 1–{thr - 1}, knowing x ≥ 0 and knowing x ≥ 1 "
             f"(zeros are always shown); {len(problem.lines)} additive lines over {n_cells} cells"
             + (f", including {len(earlier)} earlier output(s) of the release" if earlier else "")
         ),
-        "audit_hidden_cells": len(sol.reason),
+        "audit_hidden_cells": n_hidden,
     }
     if release is not None:
         facts.update(release.facts())

@@ -21,7 +21,7 @@ repair round audits only the cells that have not passed yet; their reported inte
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -51,7 +51,8 @@ class Solution:
 
 
 def _mip(cells: list[int], lines: list[tuple[int, tuple[int, ...]]], values: Sequence[int], lb: np.ndarray,
-         ub: np.ndarray, primary: set[int], threshold: int, cuts: list[tuple[list[int], int | None]]) -> set[int] | None:
+         ub: np.ndarray, primary: set[int], threshold: int, cuts: list[tuple[list[int], int | None]],
+         unseen: Mapping[int, bool] | None = None) -> set[int] | None:
     col = {c: j for j, c in enumerate(cells)}
     n = len(cells)
     ri: list[int] = []
@@ -62,8 +63,8 @@ def _mip(cells: list[int], lines: list[tuple[int, tuple[int, ...]]], values: Seq
     for tot, parts in lines:
         members = [tot, *parts]
         for c in members:
-            if ub[col[c]] == 0:
-                continue  # a shown cell needs no partner
+            if ub[col[c]] == 0 or (unseen and c in unseen):
+                continue  # a shown cell needs no partner; an unseen one may be worked out (the audit checks small ones)
             for j in members:
                 ri.append(r)
                 ci.append(col[j])
@@ -112,7 +113,8 @@ def solve(problem: Problem, threshold: int, shown_lo: Sequence[int], shown_hi: S
     """Primary and secondary suppression of every block, each audited; raises if a block cannot be protected."""
     values = problem.values
     sol = Solution()
-    primary = {c for c, v in enumerate(values) if 0 < v < threshold}
+    unseen = problem.unseen()  # never shown: always 'hidden'; slack is never primary
+    primary = {c for c, v in enumerate(values) if 0 < v < threshold and unseen.get(c, True)}
     for c in sorted(primary):
         fx = problem.fixed.get(c)
         if fx is not None and not fx.hidden:
@@ -121,6 +123,9 @@ def solve(problem: Problem, threshold: int, shown_lo: Sequence[int], shown_hi: S
                 "showed (under another threshold?); protect it with the release's profile, or start a new release"
             )
         sol.reason[c] = ("primary", f"primary: {problem.kind[c]} 1..{threshold - 1} below threshold {threshold}")
+    for c in unseen:
+        if c not in sol.reason:
+            sol.reason[c] = ("unseen", f"unseen: {problem.kind[c]} cell, never published (a reader knows it is ≥ 0)")
     for c, fx in problem.fixed.items():
         if fx.hidden and c not in sol.reason:
             sol.reason[c] = ("release", f"release: hidden by earlier output {fx.output!r}")
@@ -128,7 +133,7 @@ def solve(problem: Problem, threshold: int, shown_lo: Sequence[int], shown_hi: S
         if not line_ids:
             continue
         lines = [problem.lines[i] for i in line_ids]
-        forced = [c for c in cells if c in sol.reason]
+        forced = [c for c in cells if c in sol.reason and (c not in unseen or c in primary)]
         if not forced:
             continue
         sol.blocks += 1
@@ -151,7 +156,7 @@ def solve(problem: Problem, threshold: int, shown_lo: Sequence[int], shown_hi: S
         # more): hiding more only widens what a reader can tell, so they still pass and are not audited again.
         passed: dict[int, CellAudit] = {}
         for rounds in range(1, MAX_ROUNDS + 1):
-            hidden = _mip(cells, lines, values, lb, ub, primary, threshold, cuts)
+            hidden = _mip(cells, lines, values, lb, ub, primary, threshold, cuts, unseen)
             if hidden is None:
                 earlier = sorted({fx.output for c, fx in problem.fixed.items() if c in col})
                 raise DisclosureError(
@@ -161,7 +166,7 @@ def solve(problem: Problem, threshold: int, shown_lo: Sequence[int], shown_hi: S
                     "publish it in a new release (a new snapshot, or `lt-workbench release reset --force`)"
                 )
             audits = audit_block(cells, lines, values, hidden, shown_lo, shown_hi, threshold,
-                                 only=(hidden - passed.keys()) if passed else None)
+                                 only=(hidden - passed.keys()) if passed else None, unseen=unseen)
             failing = [a for a in audits if a.problem]
             sol.rounds += 1
             if not failing:
