@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from lt_workbench.analysis.disclosure.problem import Fixed, Problem
+from lt_workbench.analysis.disclosure.problem import UNSEEN_KINDS, Fixed, Problem
 from lt_workbench.exceptions import DisclosureError
 
 __all__ = ["Release", "release", "ledger_path", "list_releases", "show_release", "reset_release"]
@@ -194,7 +194,8 @@ class Release:
                 name = f"{self.name}: {names[0]}"
             cur = self.con.execute(
                 "INSERT INTO outputs (release_id, name, created, cells, hidden) VALUES (?, ?, ?, ?, ?)",
-                (rid, name, now, len(new), sum(1 for c in new if c in reason)))
+                (rid, name, now, sum(1 for c in new if problem.kind[c] not in UNSEEN_KINDS),
+                 sum(1 for c in new if c in reason and problem.kind[c] not in UNSEEN_KINDS)))  # published cells only
             oid = int(cur.lastrowid or 0)
             self.con.executemany(
                 "INSERT OR IGNORE INTO cells VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
