@@ -166,7 +166,7 @@ def solve(problem: Problem, threshold: int, shown_lo: Sequence[int], shown_hi: S
                     "publish it in a new release (a new snapshot, or `lt-workbench release reset --force`)"
                 )
             audits = audit_block(cells, lines, values, hidden, shown_lo, shown_hi, threshold,
-                                 only=(hidden - passed.keys()) if passed else None, unseen=unseen)
+                                 only=(hidden - passed.keys()) if passed else None, **({"unseen": unseen} if unseen else {}))
             failing = [a for a in audits if a.problem]
             sol.rounds += 1
             if not failing:
