@@ -140,10 +140,14 @@ def show_pattern_places(ctx: ReportContext, code: str, depth: int) -> None:
     points = pd.DataFrame({"name": [names.get(v, v) for v in t["region"]], "count": t["count"], "denominator": t["denominator"],
                            "percent": t["percent"]})
     highlight = names.get(ctx.params["region"]) if ctx.params["region"] else None
-    p0 = float(t["p0"].iloc[0]) if len(t) else 0.0
-    f.show(f.funnel_grid([(f"{code} {ctx.label('patterns', code)}", points, p0)], columns=1, highlight=highlight,
-                         title="By region: each region's share against the range chance would give", unit="reviews",
-                         subtitle="Dashed: 95% limits; dotted: 99.8% limits. A funnel compares; it does not rank."))
+    p0 = pd.to_numeric(t["p0"], errors="coerce").iloc[0] if len(t) else 0.0
+    if pd.isna(p0):  # the overall share is hidden in this release: a funnel without its centre would mislead
+        f.show_text("*No funnel plot: the overall share it is drawn around is hidden (c) in public output, because "
+                    "the numbers behind it are small.*")
+    else:
+        f.show(f.funnel_grid([(f"{code} {ctx.label('patterns', code)}", points, float(p0))], columns=1, highlight=highlight,
+                             title="By region: each region's share against the range chance would give", unit="reviews",
+                             subtitle="Dashed: 95% limits; dotted: 99.8% limits. A funnel compares; it does not rank."))
     t = t.copy()
     t["_name"] = [names.get(v, v) for v in t["region"]]
     t["_ci"] = [f.interval_text(a, b) for a, b in zip(t["ci_low"], t["ci_high"], strict=True)]
