@@ -19,11 +19,9 @@ from lt_workbench.analysis.plan import _scope_plan
 from lt_workbench.analysis.queries import query
 from lt_workbench.config import DEFAULT_TAXONOMY_VERSION
 from lt_workbench.model.db import connect
-from lt_workbench.model.load import load
 
 HERE = Path(__file__).resolve().parent.parent
 GOLDEN = HERE / "golden" / "sql"
-CORPUS_DIR = HERE / "data" / "tabulate" / "corpus"
 QUERIES = Path(__file__).resolve().parents[2] / "lt_workbench" / "sql" / "queries"
 
 # name -> (kind, unit, level, factor_level, where, min_together, year_basis)
@@ -40,10 +38,8 @@ PLANS: dict[str, tuple[str, str, int, int, dict[str, Any], int, str]] = {
 
 
 @pytest.fixture(scope="module")
-def con(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    db = tmp_path_factory.mktemp("coocsql") / "corpus.duckdb"
-    assert load([CORPUS_DIR], db=db, progress=False, workers=1).exit_code == 0
-    c = connect(db, read_only=True)
+def con(corpus_db: Path) -> Any:
+    c = connect(corpus_db, read_only=True)
     yield c
     c.close()
 

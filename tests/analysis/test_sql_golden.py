@@ -19,11 +19,9 @@ from lt_workbench.analysis.plan import _plan, _scope
 from lt_workbench.analysis.queries import query
 from lt_workbench.config import DEFAULT_TAXONOMY_VERSION
 from lt_workbench.model.db import connect
-from lt_workbench.model.load import load
 
 HERE = Path(__file__).resolve().parent.parent
 GOLDEN = HERE / "golden" / "sql"
-CORPUS_DIR = HERE / "data" / "tabulate" / "corpus"
 
 # name -> (frame, unit, by, where, level, year_basis)
 PLANS: dict[str, tuple[str, str, tuple[str, ...], dict[str, Any], int | None, str]] = {
@@ -42,10 +40,8 @@ PLANS: dict[str, tuple[str, str, tuple[str, ...], dict[str, Any], int | None, st
 
 
 @pytest.fixture(scope="module")
-def con(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    db = tmp_path_factory.mktemp("sqlgolden") / "corpus.duckdb"
-    assert load([CORPUS_DIR], db=db, progress=False, workers=1).exit_code == 0
-    c = connect(db, read_only=True)
+def con(corpus_db: Path) -> Any:
+    c = connect(corpus_db, read_only=True)
     yield c
     c.close()
 
