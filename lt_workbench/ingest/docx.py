@@ -7,27 +7,25 @@ one episode: column 1 its description (paragraphs from one starting "Significanc
 significance; its start date is the first date written), column 2 the reviewers' judgement (a line
 "Practice: good|problematic|mixed", or exactly one of those words, sets the practice), column 3 the
 contributory factors, one per line or bullet: a factor code (`FL.WORK.03`) or a factors-frame label,
-`(supporting)` or `(hindering)`, and after a colon an optional note. Close matches are suggested, never
-accepted. Review fields a report does not hold come from a `--metadata` workbook (Review and Children
+`(supporting)` or `(hindering)`, and after a colon an optional note. A code or label is read as every
+importer reads one (`ingest.fields.resolve_code`: a label two factors share is refused); close matches
+are suggested, never accepted. Review fields a report does not hold come from a `--metadata` workbook (Review and Children
 sheets as the template), matched on review_id (default: the file name without extension).
 Problems are located as `REPORT.docx: table 2, row 5, column 3, line 2`.
 """
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 from lt_workbench.config import DEFAULT_TAXONOMY_VERSION
 from lt_workbench.exceptions import IngestError
-from lt_workbench.ingest.fields import ImportProblem, _norm, check_review, find_first_date
+from lt_workbench.ingest.fields import AmbiguousLabel, FieldError, ImportProblem, _norm, check_review, find_first_date, labels, resolve_code
 from lt_workbench.ingest.workbook import check_archive, read_sheets
 from lt_workbench.ingest.xlsx import ImportResult, Reader, group_rows, review_header, write_documents
-from lt_workbench.model.frames import taxonomy_frame
 
 __all__ = ["import_reports", "find_episode_table", "read_report", "HEADINGS"]
 
@@ -43,23 +41,6 @@ _INFLUENCE = re.compile(r"\((supporting|hindering)\)", re.IGNORECASE)
 _CODE = re.compile(r"^((?:FL|LS|NG)(?:\.[A-Z]{2,5})?(?:\.[0-9]{2})?)\b")
 _PRACTICE_LINE = re.compile(r"^\s*(?:practice|judgement|judgment|adequacy)\s*[:\-–]\s*(good|problematic|mixed)\b", re.IGNORECASE)
 _SIGNIFICANCE = re.compile(r"^\s*significance\b[^:]*:?\s*", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class _Factors:
-    codes: frozenset[str]
-    by_label: dict[str, list[str]]
-    labels: dict[str, str]
-
-
-def _factors(version: str) -> _Factors:
-    t = taxonomy_frame(version)
-    rows = t[t["frame"] == "factors"]
-    by_label: dict[str, list[str]] = {}
-    for code, label in zip(rows["code"], rows["label"], strict=True):
-        by_label.setdefault(_norm(str(label)), []).append(str(code))
-    return _Factors(frozenset(rows["code"].astype(str)), by_label, dict(zip(rows["code"].astype(str), rows["label"].astype(str),
-                                                                           strict=True)))
 
 
 def _cell_lines(cell: Any) -> list[str]:
@@ -99,7 +80,7 @@ class _Report:
         self.source = source
         self.version = version
         self.reader = Reader(source, version)
-        self.factors = _factors(version)
+        self.labels = labels("factors", version)
 
     def problem(self, where: str, message: str, review: str) -> None:
         self.reader.problem(where, message, review)
@@ -116,35 +97,30 @@ class _Report:
         code: str | None = None
         note: str | None = None
         if m:
-            code = m.group(1)
-            if code not in self.factors.codes:
-                close = difflib.get_close_matches(code, sorted(self.factors.codes), n=1, cutoff=0.6)
-                hint = f" (did you mean {close[0]} {self.factors.labels[close[0]]!r}?)" if close else ""
-                self.problem(where, f"{code!r} is not a code of the contributory factors framework{hint}", review)
+            try:
+                code = resolve_code("factors", m.group(1), self.version)
+            except FieldError as e:
+                self.problem(where, str(e), review)
                 return None
             rest = text[m.end():].strip(" :-–—")
-            label = self.factors.labels[code]
+            label = self.labels[code]
             if _norm(rest[:len(label)]) == _norm(label):  # "FL.WORK.03 Workload: note"
                 rest = rest[len(label):].strip(" :-–—")
             note = rest or None
-        else:
+        else:  # a label, maybe followed by ": note"; read as every importer reads a value (fields.resolve_code)
             head, _, tail = text.partition(":")
+            miss: FieldError | None = None
             for candidate, candidate_note in ((text, None), (head, tail.strip() or None)):
-                codes = self.factors.by_label.get(_norm(candidate))
-                if codes and len(codes) > 1:
-                    self.problem(where, f"{candidate.strip()!r} is the label of {' and '.join(codes)}: write the code", review)
-                    return None
-                if codes:
-                    code, note = codes[0], candidate_note
+                try:
+                    code, note = resolve_code("factors", candidate.strip(), self.version), candidate_note
                     break
+                except AmbiguousLabel as e:
+                    self.problem(where, str(e), review)
+                    return None
+                except FieldError as e:
+                    miss = e
             if code is None:
-                close = difflib.get_close_matches(_norm(head), list(self.factors.by_label), n=1, cutoff=0.6)
-                hint = ""
-                if close:
-                    c = self.factors.by_label[close[0]][0]
-                    hint = f" (did you mean {c} {self.factors.labels[c]!r}?)"
-                self.problem(where, f"{head.strip()!r} is not a contributory factor code or label{hint}; "
-                                    "start the line with a code such as FL.WORK.03", review)
+                self.problem(where, f"{miss}; start the line with a code such as FL.WORK.03", review)
                 return None
         if influence is None:
             self.problem(where, f"{line.strip()!r}: say whether the factor was (supporting) or (hindering)", review)

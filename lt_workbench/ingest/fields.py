@@ -9,7 +9,8 @@ located by a string the caller formats for its own input (`Case 'Child T', varia
 `Reviews!C7`, `Case 'X', chars 120–340`).
 
 Conventions (documented in schemas/README.md):
-- a vocabulary value may be its code or its label, in any case ("North West" = `north_west`); a miss
+- a vocabulary value may be its code, its label in any case ("North West" = `north_west`), or
+  'code label' as the workbook's drop-downs show it ("P2.1 Resource–demand mismatch"); a miss
   says which values are allowed and suggests the closest; a label that two codes of the frame share
   (factors: "Personality") is refused with both codes named: write the code;
 - dates are `YYYY-MM-DD` or `DD/MM/YYYY` (or `1 March 2019`); a date or datetime object is taken as is;
@@ -41,7 +42,10 @@ __all__ = [
     "FIELDS",
     "CHILD_FIELDS",
     "field_spec",
+    "AmbiguousLabel",
+    "labels",
     "resolve_code",
+    "resolve_codes",
     "parse_date",
     "find_first_date",
     "split_list",
@@ -139,38 +143,62 @@ class _Vocab:
     lookup: dict[str, str]  # normalised code or unshared label -> code
     shared: dict[str, tuple[str, ...]]  # normalised label two or more codes share -> those codes
     pairs: tuple[tuple[str, str], ...]  # (code, label) in frame order
+    code_label: dict[str, str]  # normalised 'code label', as the workbook's drop-downs show it -> code
+    with_semicolon: frozenset[str]  # normalised labels and 'code label's that hold a `;`
 
 
 @lru_cache(maxsize=64)
 def _vocab(frame: str, version: str) -> _Vocab:
     t = taxonomy_frame(version)
     rows = t[t["frame"] == frame]
+    pairs = tuple(zip(rows["code"].astype(str), rows["label"].astype(str), strict=True))
     by_label: dict[str, list[str]] = {}
-    for label, code in zip(rows["label"], rows["code"], strict=True):
-        by_label.setdefault(_norm(str(label)), []).append(str(code))
+    for code, label in pairs:
+        by_label.setdefault(_norm(label), []).append(code)
     lookup = {k: v[0] for k, v in by_label.items() if len(v) == 1}
-    for code in rows["code"]:  # a code wins over a label spelled the same
-        lookup[_norm(str(code))] = str(code)
+    for code, _ in pairs:  # a code wins over a label spelled the same
+        lookup[_norm(code)] = code
     shared = {k: tuple(v) for k, v in by_label.items() if len(v) > 1 and k not in lookup}
-    return _Vocab(lookup, shared, tuple(zip(rows["code"].astype(str), rows["label"].astype(str), strict=True)))
+    code_label = {_norm(f"{code} {label}"): code for code, label in pairs}
+    semi = frozenset(_norm(x) for code, label in pairs if ";" in label for x in (label, f"{code} {label}"))
+    return _Vocab(lookup, shared, pairs, code_label, semi)
+
+
+class AmbiguousLabel(FieldError):
+    """A label that two or more codes of the frame share: the value cannot be read, the code must be written."""
+
+
+_CODE_THEN_LABEL = re.compile(r"^\s*(\S+)\s+(.+?)\s*$")
+
+
+def labels(frame: str, version: str = DEFAULT_TAXONOMY_VERSION) -> dict[str, str]:
+    """code -> label of a frame, in frame order."""
+    return dict(_vocab(frame, version).pairs)
 
 
 def resolve_code(frame: str, value: str, version: str = DEFAULT_TAXONOMY_VERSION) -> str:
-    """A vocabulary or frame value given as its code or its label, in any case -> the code.
+    """A vocabulary or frame value given as its code, its label (any case) or 'code label' -> the code.
 
-    FieldError on a miss (with the closest value), and on a label that two or more codes of the
-    frame share (both codes named: the value is ambiguous, write the code)."""
+    The one place every importer (REFI-QDA, Excel, Word) reads a coded value. FieldError on a miss
+    (with the closest value); AmbiguousLabel on a label two or more codes of the frame share (the codes
+    named: write the code); FieldError on a 'code label' whose label is another code's.
+    """
     v = _vocab(frame, version)
     if not v.pairs:
         raise FieldError(f"there is no vocabulary {frame!r} in taxonomy {version}")
     key = _norm(value)
-    found = v.lookup.get(key)
+    found = v.lookup.get(key) or v.code_label.get(key)
     if found is not None:
         return found
     if key in v.shared:
         codes = v.shared[key]
-        raise FieldError(f"{value!r} is the label of {len(codes)} codes of the {frame} frame, {', '.join(codes[:-1])} "
-                         f"and {codes[-1]}, so it is ambiguous: write the code instead")
+        raise AmbiguousLabel(f"{value!r} is the label of {len(codes)} codes of the {frame} frame, {', '.join(codes[:-1])} "
+                             f"and {codes[-1]}, so it is ambiguous: write the code instead")
+    own = dict(v.pairs)
+    m = _CODE_THEN_LABEL.match(value)
+    if m and m.group(1) in own:  # 'P2.1 Some other label': the code is right, the label is not its own
+        raise FieldError(f"{value!r}: {m.group(1)} is {own[m.group(1)]!r}, not {m.group(2)!r}; write the code alone "
+                         "or pick the entry from the drop-down")
     candidates = [*v.lookup, *v.shared]
     close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.6)
     hint = ""
@@ -179,10 +207,28 @@ def resolve_code(frame: str, value: str, version: str = DEFAULT_TAXONOMY_VERSION
             hint = f" (did you mean one of {', '.join(map(repr, v.shared[close[0]]))}?)"
         else:
             code = v.lookup[close[0]]
-            hint = f" (did you mean {code!r}, {dict(v.pairs)[code]!r}?)"
+            hint = f" (did you mean {code!r}, {own[code]!r}?)"
     pairs = v.pairs
     allowed = ", ".join(c for c, _ in pairs) if len(pairs) <= 20 else f"{len(pairs)} codes of the {frame} frame"
-    raise FieldError(f"{value!r} is not a {frame.replace('_', ' ')} code or label{hint}; allowed: {allowed}")
+    what = frame.replace("_", " ")
+    raise FieldError(f"{value!r} is not {'an' if what[0] in 'aeiou' else 'a'} {what} code or label{hint}; allowed: {allowed}")
+
+
+def resolve_codes(frame: str, value: Any, version: str = DEFAULT_TAXONOMY_VERSION) -> list[str]:
+    """A `;`-separated list (see `split_list`) -> its codes, in order, without repeats; FieldError names every bad item."""
+    out: list[str] = []
+    bad: list[str] = []
+    for item in split_list(value, frame, version):
+        try:
+            code = resolve_code(frame, item, version)
+        except FieldError as e:
+            bad.append(str(e))
+            continue
+        if code not in out:
+            out.append(code)
+    if bad:
+        raise FieldError("; ".join(bad))
+    return out
 
 
 # --- dates ---------------------------------------------------------------------------------------
@@ -266,16 +312,15 @@ def split_list(value: Any, frame: str | None = None, version: str = DEFAULT_TAXO
     """`a; b ;c` -> ['a', 'b', 'c']; empty items are dropped (labels may contain commas, so only `;` separates).
 
     A double-quoted item keeps its `;` (`"a; b"; c` -> ['a; b', 'c']). With `frame`, a run of items
-    that together spell a label of that frame is one item (the longest run first), so a label holding
-    `;` (practice point DA1 "Children and young people; parents and carers; ...") is read whole.
+    that together spell a label (or 'code label') of that frame is one item (the longest run first), so a
+    label holding `;` (practice point DA1 "Children and young people; parents and carers; ...") is read whole.
     """
     if value is None:
         return []
     items = _items(str(value))
     if frame is None:
         return [text for text, _ in items]
-    v = _vocab(frame, version)
-    labels = {_norm(label) for _, label in v.pairs if ";" in label}
+    labels = _vocab(frame, version).with_semicolon
     out: list[str] = []
     i = 0
     while i < len(items):
@@ -311,22 +356,9 @@ def _read(spec: FieldSpec, value: Any, version: str) -> Any:
     assert spec.frame is not None
     if spec.kind == "code":
         return resolve_code(spec.frame, _text(value), version)
-    items = split_list(value, spec.frame, version)
-    if spec.kind == "family_factors" and len(items) == 1 and _norm(items[0]) == "none":
+    if spec.kind == "family_factors" and [_norm(x) for x in split_list(value)] == ["none"]:
         return []
-    out: list[str] = []
-    bad: list[str] = []
-    for item in items:
-        try:
-            code = resolve_code(spec.frame, item, version)
-        except FieldError as e:
-            bad.append(str(e))
-            continue
-        if code not in out:
-            out.append(code)
-    if bad:
-        raise FieldError("; ".join(bad))
-    return out
+    return resolve_codes(spec.frame, value, version)
 
 
 def build_review(

@@ -3,24 +3,22 @@
 One layout serves the template (`ingest.xlsx.write_template`), the import (`ingest.xlsx.import_workbooks`)
 and the Word import's `--metadata` workbook. Row 1 of each data sheet holds the format's field names,
 flattened with dots as in the REFI-QDA case variables (`area.region`, `dates.completed`), so scripts and
-people read the same names. Workbooks are read with python-calamine (a Rust reader, many times faster
+people read the same names. A cell's codes and labels are read by `ingest.fields` (`resolve_code`,
+`resolve_codes`), as for every importer. Workbooks are read with python-calamine (a Rust reader, many times faster
 than openpyxl), after the file has been checked as a bounded zip archive.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 import zipfile
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from lt_workbench.config import DEFAULT_TAXONOMY_VERSION
 from lt_workbench.exceptions import IngestError
-from lt_workbench.ingest.fields import FIELDS, FieldError, _norm, resolve_code
-from lt_workbench.model.frames import taxonomy_frame
+from lt_workbench.ingest.fields import FIELDS, labels
 
 __all__ = [
     "Column",
@@ -33,8 +31,6 @@ __all__ = [
     "Sheet",
     "cell_ref",
     "choices",
-    "resolve_value",
-    "resolve_list",
     "read_sheets",
     "excel_date",
     "check_archive",
@@ -142,106 +138,10 @@ def cell_ref(row: int, col: int) -> str:
 
 def choices(frame: str, version: str = DEFAULT_TAXONOMY_VERSION) -> list[str]:
     """What a drop-down offers for a frame: labels, or 'code label' for the coding frames."""
-    t = taxonomy_frame(version)
-    rows = t[t["frame"] == frame]
+    pairs = labels(frame, version).items()
     if frame in CODE_LABEL_FRAMES:
-        return [f"{c} {label}" for c, label in zip(rows["code"], rows["label"], strict=True)]
-    return [str(x) for x in rows["label"]]
-
-
-@lru_cache(maxsize=64)
-def _code_labels(frame: str, version: str) -> dict[str, str]:
-    t = taxonomy_frame(version)
-    rows = t[t["frame"] == frame]
-    return dict(zip(rows["code"].astype(str), rows["label"].astype(str), strict=True))
-
-
-@lru_cache(maxsize=64)
-def _ambiguous_labels(frame: str, version: str) -> dict[str, list[str]]:
-    t = taxonomy_frame(version)
-    rows = t[t["frame"] == frame]
-    seen: dict[str, list[str]] = {}
-    for c, label in zip(rows["code"], rows["label"], strict=True):
-        seen.setdefault(_norm(str(label)), []).append(str(c))
-    return {k: v for k, v in seen.items() if len(v) > 1}
-
-
-_CODE_THEN_LABEL = re.compile(r"^\s*([A-Z]{1,3}[0-9A-Z]*(?:\.[0-9A-Z]+)*)\s+(.+?)\s*$")
-
-
-@lru_cache(maxsize=64)
-def _exact(frame: str, version: str) -> dict[str, str]:
-    """Normalised code, unambiguous label and 'code label' -> code: the fast path (no suggestions needed on a hit)."""
-    out: dict[str, str] = {}
-    clash = _ambiguous_labels(frame, version)
-    for code, label in _code_labels(frame, version).items():
-        if _norm(label) not in clash:
-            out.setdefault(_norm(label), code)
-        out[_norm(f"{code} {label}")] = code
-    for code in _code_labels(frame, version):
-        out[_norm(code)] = code
-    return out
-
-
-def resolve_value(frame: str, value: str, version: str = DEFAULT_TAXONOMY_VERSION) -> str:
-    """A code, a label (any case) or 'code label' as the drop-downs show it -> the code; FieldError otherwise.
-
-    A label that belongs to two codes (factors: 'Personality') is refused with both codes named.
-    'code label' must agree: the label, when given, is the code's own.
-    """
-    text = str(value).strip()
-    hit = _exact(frame, version).get(_norm(text))
-    if hit is not None:
-        return hit
-    clash = _ambiguous_labels(frame, version).get(_norm(text))
-    if clash:
-        raise FieldError(f"{text!r} is the label of {' and '.join(clash)}: write the code")
-    try:
-        return resolve_code(frame, text, version)
-    except FieldError:
-        m = _CODE_THEN_LABEL.match(text)
-        if not m:
-            raise
-        try:
-            code = resolve_code(frame, m.group(1), version)
-        except FieldError:
-            raise FieldError(f"{text!r} does not start with a {frame.replace('_', ' ')} code") from None
-        label = _code_labels(frame, version)[code]
-        if _norm(m.group(2)) != _norm(label):
-            raise FieldError(f"{text!r}: {code} is {label!r}, not {m.group(2)!r}; pick the entry from the drop-down") from None
-        return code
-
-
-def resolve_list(frame: str, value: str, version: str = DEFAULT_TAXONOMY_VERSION) -> list[str]:
-    """A ';'-separated cell -> codes, in order, without repeats. Labels may themselves hold ';'
-    ('P3.2 Understanding the nature of the task; overlooking ...'), so the longest run of pieces that
-    reads as one value is taken first. FieldError names every piece that reads as nothing.
-    """
-    pieces = [p.strip() for p in str(value).split(";")]
-    pieces = [p for p in pieces if p]
-    out: list[str] = []
-    bad: list[str] = []
-    exact = _exact(frame, version)
-    i = 0
-    while i < len(pieces):
-        for j in range(len(pieces), i, -1):
-            code = exact.get(_norm("; ".join(pieces[i:j])))
-            if code is not None:
-                break
-        else:  # no run of pieces is a value: read the piece alone (the slow path, with suggestions)
-            j = i + 1
-            try:
-                code = resolve_value(frame, pieces[i], version)
-            except FieldError as e:
-                bad.append(str(e))
-                i = j
-                continue
-        if code not in out:
-            out.append(code)
-        i = j
-    if bad:
-        raise FieldError("; ".join(bad))
-    return out
+        return [f"{c} {label}" for c, label in pairs]
+    return [label for _, label in pairs]
 
 
 @dataclass

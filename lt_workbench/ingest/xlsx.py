@@ -20,18 +20,24 @@ import orjson
 
 from lt_workbench.config import DEFAULT_TAXONOMY_VERSION
 from lt_workbench.exceptions import IngestError
-from lt_workbench.ingest.fields import FieldError, ImportProblem, build_review, check_review, parse_date, split_list
+from lt_workbench.ingest.fields import (
+    FieldError,
+    ImportProblem,
+    build_review,
+    check_review,
+    parse_date,
+    resolve_code,
+    resolve_codes,
+    split_list,
+)
 from lt_workbench.ingest.template import write_template
 from lt_workbench.ingest.workbook import (
-    CODE_LABEL_FRAMES,
     SHEETS,
     Column,
     Sheet,
     cell_ref,
     excel_date,
     read_sheets,
-    resolve_list,
-    resolve_value,
 )
 
 __all__ = ["write_template", "import_workbooks", "read_reviews", "ImportResult", "write_documents", "ReviewRows", "review_header",
@@ -123,10 +129,10 @@ class Reader:
                 return int(number)
             if col.kind == "code":
                 assert col.frame is not None
-                return resolve_value(col.frame, _text(raw) or "", self.version)
+                return resolve_code(col.frame, _text(raw) or "", self.version)
             if col.kind == "codes":
                 assert col.frame is not None
-                return resolve_list(col.frame, _text(raw) or "", self.version)
+                return resolve_codes(col.frame, _text(raw) or "", self.version)
             if col.kind == "ids":
                 return [_text(x) for x in split_list(_text(raw))]
             return _text(raw)
@@ -185,11 +191,6 @@ def review_header(sheets: dict[str, Sheet], group: ReviewRows, reader: Reader) -
         raw = _cell(rrow, j)
         if col.kind == "date":
             raw = excel_date(raw)
-        elif col.frame and raw is not None and col.frame in CODE_LABEL_FRAMES:
-            try:  # 'D04 label' as the drop-down shows it -> D04; a bad value goes on for build_review to report
-                raw = "; ".join(resolve_list(col.frame, _text(raw) or "", reader.version))
-            except FieldError:
-                pass
         fields[col.name] = raw
     cs = sheets["Children"]
     for n, (i, row) in enumerate(group.rows.get("Children", []), start=1):

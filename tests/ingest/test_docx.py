@@ -11,6 +11,7 @@ import docx
 import pytest
 
 from lt_workbench.ingest.docx import import_reports
+from lt_workbench.ingest.fields import FieldError, resolve_code
 from lt_workbench.ingest.xlsx import write_template
 from lt_workbench.model.load import load
 
@@ -94,11 +95,25 @@ def test_a_factor_line_that_matches_nothing_is_located_and_close_matches_are_onl
     result = import_reports([report], tmp_path / "out", metadata=metadata)
     text = [str(p) for p in result.problems]
     assert text == [
-        "child-m-report.docx: table 2, row 4, column 3, line 2: 'Workloads' is not a contributory factor code or label "
-        "(did you mean FL.WORK.03 'Workload'?); start the line with a code such as FL.WORK.03",
+        f"child-m-report.docx: table 2, row 4, column 3, line 2: {_miss('Workloads')}; start the line with a code such as FL.WORK.03",
         "child-m-report.docx: table 2, row 4, column 3, line 3: 'FL.WORK.03': say whether the factor was (supporting) or (hindering)",
     ]
     assert result.written == [] and result.exit_code == 1
+
+
+def _miss(value: str) -> str:
+    """What the one resolver every importer uses (ingest.fields.resolve_code) says about a factors value."""
+    with pytest.raises(FieldError) as e:
+        resolve_code("factors", value)
+    return str(e.value)
+
+
+def test_a_label_two_factors_share_is_refused_with_the_words_every_importer_uses(metadata: Path, tmp_path: Path) -> None:
+    rows = [ROWS[0], (ROWS[1][0], ROWS[1][1], ["Personality (hindering): anxious", "FL.FAM.12 Personality (hindering)"])]
+    report = build_report(tmp_path / "child-m-report.docx", rows)
+    result = import_reports([report], tmp_path / "out", metadata=metadata)
+    assert [str(p) for p in result.problems] == [f"child-m-report.docx: table 2, row 4, column 3, line 1: {_miss('Personality')}"]
+    assert "FL.FAM.12 and FL.STAFF.07" in _miss("Personality") and "write the code" in _miss("Personality")
 
 
 def test_headings_may_be_worded_differently_and_the_review_needs_metadata(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from lt_workbench.ingest.fields import (
+    AmbiguousLabel,
     FieldError,
     build_review,
     check_review,
@@ -14,6 +15,7 @@ from lt_workbench.ingest.fields import (
     find_first_date,
     parse_date,
     resolve_code,
+    resolve_codes,
     split_list,
 )
 
@@ -142,3 +144,18 @@ def test_split_list_quotes_and_labels_holding_a_semicolon() -> None:
     assert split_list(f"{da1}; DA2") == [*da1.split("; "), "DA2"]  # without the frame, `;` always separates
     assert split_list("Children and young people; DA2", "practice_points") == ["Children and young people", "DA2"]
     assert [resolve_code("practice_points", x) for x in split_list(f"{da1.lower()};DA2", "practice_points")] == ["DA1", "DA2"]
+
+
+def test_code_label_as_the_workbook_shows_it_is_read_by_the_one_resolver() -> None:
+    """Every importer reads values through fields.resolve_code/resolve_codes: 'code label' (the drop-downs' form),
+    also when the label holds `;`, and a 'code label' whose label is another code's is refused."""
+    assert resolve_code("patterns", "P2.1 Resource–demand mismatch") == "P2.1"
+    with pytest.raises(FieldError, match=r"P2\.1 is 'Resource–demand mismatch', not 'Tunnel vision'"):
+        resolve_code("patterns", "P2.1 Tunnel vision")
+    p32 = "P3.2 Understanding the nature of the task; overlooking the wider needs of the children in child protection response"
+    assert split_list(f"{p32}; P2.1 Resource–demand mismatch", "patterns") == [p32, "P2.1 Resource–demand mismatch"]
+    assert resolve_codes("patterns", f"{p32};P2.1; P3.2") == ["P3.2", "P2.1"]
+    with pytest.raises(AmbiguousLabel, match="write the code instead"):
+        resolve_code("factors", "Personality")
+    with pytest.raises(FieldError, match="'Personality' is the label of 2 codes"):
+        resolve_codes("factors", "FL.WORK.03; Personality")

@@ -12,6 +12,7 @@ from typing import Any
 import openpyxl
 import pytest
 
+from lt_workbench.ingest.fields import FieldError, resolve_code
 from lt_workbench.ingest.xlsx import import_workbooks, write_template
 from lt_workbench.model.db import connect
 from lt_workbench.model.load import load
@@ -103,6 +104,33 @@ def test_filled_workbook_imports_and_loads_with_one_mistyped_label_reported(temp
     assert n_eps == sum(len(d["episodes"]) for d in good)
     assert n_fac == sum(len(e["factors"]) for d in good for e in d["episodes"])
     assert n_pat == sum(len(d.get("patterns") or []) for d in good)
+
+
+def test_a_shared_label_and_a_quoted_item_read_as_every_importer_reads_them(template: Path, docs: list[dict[str, Any]],
+                                                                            tmp_path: Path) -> None:
+    """The workbook's cells go through ingest.fields (as the REFI-QDA and Word imports do): the same refusal,
+    in the same words, for a label two factors share; an item in double quotes keeps its `;`."""
+    shared, quoted = docs[0], docs[1]
+
+    def edit(wb: Any) -> None:
+        ws = wb["Factors"]
+        row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value == shared["review_id"])
+        ws.cell(row, 3).value = "personality"
+        edit.cell = f"Factors!C{row}"  # type: ignore[attr-defined]
+        ws = wb["Episodes"]
+        for r in range(2, ws.max_row + 1):
+            if ws.cell(r, 1).value == quoted["review_id"] and ws.cell(r, 10).value:
+                ws.cell(r, 10).value = "; ".join(f'"{x.strip()}"' for x in ws.cell(r, 10).value.split(";"))
+
+    filled = office_fill.fill(template, [shared, quoted], tmp_path / "f.xlsx", edit=edit)
+    result = import_workbooks([filled], tmp_path / "out")
+    with pytest.raises(FieldError) as e:
+        resolve_code("factors", "personality")
+    assert [str(p) for p in result.problems] == [f"f.xlsx: {edit.cell}: code: {e.value}"]  # type: ignore[attr-defined]
+    assert "FL.FAM.12 and FL.STAFF.07" in str(e.value)
+    assert any(ep["agencies"] for ep in quoted["episodes"])
+    written = json.loads((tmp_path / "out" / f"{quoted['review_id']}.json").read_text(encoding="utf-8"))
+    assert written == _normal(quoted)
 
 
 def test_codes_numbers_as_text_serials_title_rows_and_blank_rows(template: Path, docs: list[dict[str, Any]], tmp_path: Path) -> None:
