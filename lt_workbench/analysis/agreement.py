@@ -18,7 +18,9 @@ functions of those cells. So when any of them (the four cells, the four margins,
 is a count from 1 to threshold-1, every figure of the row is shown as `c`; the code and its label
 stay. Rows need no secondary suppression: each rests on its own 2x2 table, and rows do not add up
 to anything shown (a review can carry many codes, and a level-1 code is present when any code under
-it is). Profiles that round (nhs, ons) round the shown counts to their base; the statistics are
+it is). Kappa and alpha are not defined for a code both coders marked in every unit (chance agreement
+is 1): NaN in the restricted table, the GSS symbol `z` (not applicable) in the public one, as every
+public table of the package writes it (never an empty cell), and the note says so. Profiles that round (nhs, ons) round the shown counts to their base; the statistics are
 computed from the exact counts, which can only reveal counts that are 0 or at least the threshold.
 """
 
@@ -33,7 +35,7 @@ import krippendorff
 import numpy as np
 import pandas as pd
 
-from lt_workbench.analysis.disclosure.profiles import RESTRICTED_NOTE, SUPPRESSED, resolve_profile, round_half_up
+from lt_workbench.analysis.disclosure.profiles import NOT_APPLICABLE, RESTRICTED_NOTE, SUPPRESSED, resolve_profile, round_half_up
 from lt_workbench.analysis.plan import _connection
 from lt_workbench.analysis.vocab import frame_spec
 from lt_workbench.config import DEFAULT_TAXONOMY_VERSION
@@ -50,6 +52,8 @@ DISAGREEMENT_COLUMNS = ["review_id", "coder", "episode_id", "code", "label", "pr
 _CODED_FRAMES = ("patterns", "factors", "practice_points")
 _COUNTS = ("primary", "second", "both", "disagreements")
 _STATISTICS = ("observed_agreement", "kappa", "alpha")
+_UNDEFINED = ("Cohen's kappa and Krippendorff's alpha are not defined for a code both coders marked in every unit "
+              "(chance agreement is 1)")
 
 
 def cohen_kappa(n: int, a: int, b: int, both: int) -> float:
@@ -167,7 +171,7 @@ def agreement(
         out = out.reset_index(drop=True)
     out.attrs.update(n_reviews=n_reviews, n_units=len(units), frame=name, level=level, unit=unit, disclosure="restricted",
                      note=f"{RESTRICTED_NOTE} Double-coded reviews (review x second coder): {n_reviews}; presence/absence of "
-                          f"each code per {unit}")
+                          f"each code per {unit}. {_UNDEFINED}: empty (NaN) there")
     return suppress_agreement(out, profile=profile, threshold=threshold) if disclosure == "public" else out
 
 
@@ -198,6 +202,7 @@ def suppress_agreement(table: pd.DataFrame, *, profile: str = "dfe", threshold: 
             out.loc[hidden, col] = SUPPRESSED
         for col in _STATISTICS:
             out.loc[hidden, col] = SUPPRESSED
+            out.loc[~hidden & table[col].isna(), col] = NOT_APPLICABLE  # kappa, alpha not defined: z, never an empty cell
         out["n_reviews"] = shown_total(n_reviews)
         out["n_units"] = shown_total(n_units)
     rounding = f"; counts rounded to the nearest {prof.rounding} (the statistics use the exact counts)" if prof.rounding else ""
@@ -209,7 +214,7 @@ def suppress_agreement(table: pd.DataFrame, *, profile: str = "dfe", threshold: 
         note=f"Public ({prof.name} profile): a code's row is shown as c when any count it rests on (both coders, one "
              f"coder only, neither, either coder's total, the disagreements) is from 1 to {thr - 1}{rounding}. "
              f"Double-coded reviews (review x second coder): {shown_total(n_reviews)}; presence/absence of each code per "
-             f"{table.attrs.get('unit', 'review')}",
+             f"{table.attrs.get('unit', 'review')}. {NOT_APPLICABLE} = not applicable: {_UNDEFINED}",
     )
     return out
 

@@ -190,10 +190,12 @@ def test_public_agreement_hides_every_figure_of_a_row_resting_on_a_small_count(p
             assert set(figures) == {"c"}, (code, figures.to_dict())
         else:
             assert "c" not in set(figures.astype(str)), code
-            assert public.loc[code, "kappa"] is raw.loc[code, "kappa"] or public.loc[code, "kappa"] == raw.loc[code, "kappa"] \
-                or (np.isnan(public.loc[code, "kappa"]) and np.isnan(raw.loc[code, "kappa"]))
+            for stat in ("kappa", "alpha"):  # not defined: z (not applicable), never NaN (an empty CSV cell)
+                assert public.loc[code, stat] == "z" if np.isnan(raw.loc[code, stat]) else public.loc[code, stat] == raw.loc[code, stat]
     assert public.loc["P1.1.1", "primary"] == 15 and public.loc["P1.1.1", "kappa"] == pytest.approx(raw.loc["P1.1.1", "kappa"])
     assert public.attrs["disclosure"] == "public" and "1 to 5" in public.attrs["note"]
+    assert np.isnan(raw.loc["P2.1.3", "kappa"]) and (public.loc["P2.1.3", "kappa"], public.loc["P2.1.3", "alpha"]) == ("z", "z")
+    assert "z = not applicable" in public.attrs["note"] and "not defined" in raw.attrs["note"]
     assert list(public["label"]) == list(raw["label"])  # codes and labels stay
     # a lower threshold (the house --threshold) shows P1.2.1's 5, still hides P2.1.1's 2
     low = agreement("patterns", db=planted_db, disclosure="public", threshold=5).set_index("code")
@@ -220,6 +222,9 @@ def test_public_agreement_is_one_number_in_the_cli_and_the_report(planted_db: Pa
     rows = {r["code"]: r for r in json.loads(done.stdout)["rows"]}
     assert rows["P2.1.1"]["kappa"] == "c" and rows["P2.1.1"]["primary"] == "c" and rows["P1.2.1"]["second"] == "c"
     assert rows["P1.1.1"]["primary"] == 15 and rows["P1.1.1"]["both"] == 8
+    csv = runner.invoke(app, ["agreement", "patterns", "--format", "csv", "--db", str(planted_db)])
+    line = next(x for x in csv.stdout.splitlines() if x.startswith("P2.1.3,"))
+    assert line.endswith(",z,z") and ",," not in line  # kappa and alpha not defined: the GSS symbol, not an empty cell
     restricted = runner.invoke(app, ["agreement", "patterns", "--disclosure", "restricted", "--format", "csv", "--db", str(planted_db)])
     assert restricted.exit_code == 0 and "P2.1.1" in restricted.stdout and "Disagreements (restricted" in restricted.stdout
     ctx = setup("cross_review_summary", {"db": str(planted_db), "disclosure": "public"})

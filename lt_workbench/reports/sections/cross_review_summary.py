@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -161,6 +162,13 @@ def agreement_table(ctx: ReportContext, frame: str = "patterns", level: int = 2)
     return tabulate.agreement(frame, level=level, db=ctx.db, disclosure=ctx.mode, profile=ctx.profile, threshold=ctx.threshold)
 
 
+def _statistic(v: str | float) -> str:
+    """Kappa or alpha as the report shows it: two decimals, `c` as is, 'not defined' for NaN or `z` (not applicable)."""
+    if isinstance(v, str):
+        return "not defined" if v == "z" else v
+    return "not defined" if math.isnan(v) else f"{v:.2f}"
+
+
 def show_agreement(ctx: ReportContext, frame: str = "patterns", level: int = 2,
                    heading: str = "10. Agreement between coders") -> None:
     """The coder-agreement section: shown only when some reviews were coded twice (a second coder's coding loaded)."""
@@ -172,12 +180,11 @@ def show_agreement(ctx: ReportContext, frame: str = "patterns", level: int = 2,
     n = t.attrs.get("n_reviews", 0)
     f.show_text(f"## {heading}\n\n**{f.number(n)}** reviews were coded independently by a second coder. For each pattern, the two codings "
                 "agree when both or neither found it in a review. Cohen's kappa and Krippendorff's alpha correct that "
-                "agreement for chance: about 0.8 or more is strong, below 0.4 weak (kappa is not defined when one coder marked "
-                "every review or none).")
+                "agreement for chance: about 0.8 or more is strong, below 0.4 weak (neither is defined for a pattern both "
+                "coders found in every review).")
     shown = t.assign(_label=[f"{c} {lab}" for c, lab in zip(t["code"], t["label"], strict=True)],
                      _obs=[v if isinstance(v, str) else f"{100 * float(v):.0f}%" for v in t["observed_agreement"]],
-                     _kappa=[v if isinstance(v, str) else ("not defined" if pd.isna(v) else f"{float(v):.2f}") for v in t["kappa"]],
-                     _alpha=[v if isinstance(v, str) else ("not defined" if pd.isna(v) else f"{float(v):.2f}") for v in t["alpha"]])
+                     _kappa=[_statistic(v) for v in t["kappa"]], _alpha=[_statistic(v) for v in t["alpha"]])
     columns = {"_label": "Pattern", "_obs": "Agreement", "_kappa": "Cohen's kappa", "_alpha": "Krippendorff's alpha"}
     if not ctx.public:
         columns = {**columns, "primary": "First coder", "second": "Second coder", "both": "Both", "disagreements": "Disagreements"}
