@@ -145,7 +145,13 @@ class Release:
             )
 
     def load_into(self, problem: Problem) -> list[str]:
-        """Add the cells and lines this release already published in the problem's families; returns the earlier outputs."""
+        """Add what this release already published that the new cells are tied to; returns the earlier outputs.
+
+        Loaded: every cell of the problem's families (a new cell may be one of them, or add up with them), and
+        then, transitively, every cell a recorded line ties to a loaded cell or to a new cell (a co-occurrence's
+        n_ab and its unseen remainders behind a code's count, a comparison's rest and total behind a group's
+        count), with those lines: a reader holds all of them, so the audit must too.
+        """
         if self.release_id is None:
             return []
         fams = sorted(set(problem.family))
@@ -153,23 +159,46 @@ class Release:
         self._outputs = {int(o): str(n) for o, n in self.con.execute(
             "SELECT output_id, name FROM outputs WHERE release_id = ?", (rid,))}
         qmarks = ",".join("?" * len(fams))
-        rows = self.con.execute(
-            f"SELECT key, kind, family, coords, value, hidden, shown, lo, hi, output_id FROM cells "
-            f"WHERE release_id = ? AND family IN ({qmarks})", (rid, *fams)).fetchall()
+        cols = "key, kind, family, coords, value, hidden, shown, lo, hi, output_id"
+        rows = self.con.execute(f"SELECT {cols} FROM cells WHERE release_id = ? AND family IN ({qmarks})", (rid, *fams)).fetchall()
+        lines = [(t, json.loads(p), w) for t, p, w in self.con.execute(
+            "SELECT total, parts, what FROM lines WHERE release_id = ?", (rid,))]
+        # Closure over recorded lines: from the new cells and their families' earlier cells to everything tied to them.
+        touching: dict[str, list[int]] = {}
+        for li, (t, pk, _) in enumerate(lines):
+            for k in (t, *pk):
+                touching.setdefault(k, []).append(li)
+        reached = set(problem.index) | {r[0] for r in rows}
+        todo = list(reached)
+        while todo:
+            for li in touching.get(todo.pop(), ()):
+                t, pk, _ = lines[li]
+                for k in (t, *pk):
+                    if k not in reached:
+                        reached.add(k)
+                        todo.append(k)
+        have = {r[0] for r in rows}
+        more = sorted(reached - have - set(problem.index))
+        for i in range(0, len(more), 500):
+            chunk = more[i:i + 500]
+            rows += self.con.execute(f"SELECT {cols} FROM cells WHERE release_id = ? AND key IN ({','.join('?' * len(chunk))})",
+                                     (rid, *chunk)).fetchall()
         used: set[str] = set()
         for key, kind, family, coords, value, hidden, shown, lo, hi, oid in rows:
             c = problem.known(key, kind, family, json.loads(coords), int(value))
             name = self._outputs.get(int(oid), f"output {oid}")
             problem.fixed[c] = Fixed(bool(hidden), None if shown is None else int(shown), int(lo), int(hi), name)
             used.add(name)
-        for fam, additive in self.con.execute(
-                f"SELECT family, additive FROM families WHERE release_id = ? AND family IN ({qmarks})", (rid, *fams)):
-            problem.additive.setdefault(fam, set()).update(json.loads(additive))
-        for total, parts, what in self.con.execute("SELECT total, parts, what FROM lines WHERE release_id = ?", (rid,)):
-            if total in problem.index:
-                pk = json.loads(parts)
-                if all(p in problem.index for p in pk):
-                    problem.add_line(problem.index[total], [problem.index[p] for p in pk], what)
+        fams = sorted(set(problem.family))
+        for i in range(0, len(fams), 500):
+            chunk = fams[i:i + 500]
+            for fam, additive in self.con.execute(
+                    f"SELECT family, additive FROM families WHERE release_id = ? AND family IN ({','.join('?' * len(chunk))})",
+                    (rid, *chunk)):
+                problem.additive.setdefault(fam, set()).update(json.loads(additive))
+        for total, pk, what in lines:
+            if total in problem.index and all(p in problem.index for p in pk):
+                problem.add_line(problem.index[total], [problem.index[p] for p in pk], what)
         return sorted(used)
 
     def facts(self) -> dict[str, Any]:
