@@ -6,7 +6,8 @@
    null-space check, from git history) on the same table, time-boxed.
 2. Information loss on the sample's standard public tables: hidden cells beyond the primary ones
    and their total count, against the optimum (the same MIP with valid cuts run until the audit
-   passes) and beside the previous engine. pytauargus is not used (optional cross-check; not installed).
+   passes), beside the previous engine and beside Tau-Argus's OPT (bench_tauargus.py: optional, where
+   pytauargus imports — `pip install -e ".[crosscheck]"` or `--tau-python`; skipped with a line otherwise).
 
 3. A linked table from the sample: age band x year x nation x region with every margin, unit child
    (codes partition the denominator, so the whole table is one block), as `lt-workbench tabulate
@@ -14,7 +15,7 @@
    `--baseline REV` also times the engine of git revision REV on it in the same run (time-boxed).
 
     .venv/bin/python benchmarks/bench_disclosure.py [--db data/workbench.duckdb] [--no-write] [--cells 20000]
-        [--baseline f451bdf]
+        [--baseline f451bdf] [--tau-python PY]
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import importlib.util
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,6 +39,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import machine, write_section  # noqa: E402
+from bench_tauargus import crosscheck, fmt_tau, skipped_line  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OLD_COMMIT = "c7ec098"  # lt_workbench/analysis/disclosure.py before it became a package
@@ -101,12 +104,13 @@ def _load_old() -> Any:
                              capture_output=True, text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError):
         return None
-    path = Path(tempfile.mkdtemp()) / "old_disclosure.py"
-    path.write_text(src, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("old_disclosure", path)
-    mod = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules["old_disclosure"] = mod
-    spec.loader.exec_module(mod)  # type: ignore[union-attr]
+    with tempfile.TemporaryDirectory() as folder:  # removed once the module is loaded
+        path = Path(folder) / "old_disclosure.py"
+        path.write_text(src, encoding="utf-8")
+        spec = importlib.util.spec_from_file_location("old_disclosure", path)
+        mod = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+        sys.modules["old_disclosure"] = mod
+        spec.loader.exec_module(mod)  # type: ignore[union-attr]
     return mod
 
 
@@ -117,6 +121,7 @@ def _package_at(rev: str) -> str | None:
         tar = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "lt_workbench"], capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", str(folder)], input=tar, check=True)
     except (OSError, subprocess.CalledProcessError):
+        shutil.rmtree(folder, ignore_errors=True)
         return None
     return str(folder)
 
@@ -212,6 +217,7 @@ def main() -> None:
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--skip-old", action="store_true", help="do not time the previous engine")
     ap.add_argument("--baseline", default=None, help="git revision whose engine is also timed on the linked sample table")
+    ap.add_argument("--tau-python", default=sys.executable, help="an interpreter that can import pytauargus (optional)")
     a = ap.parse_args()
     load = os.getloadavg()
     t_start = time.strftime("%H:%M", time.gmtime())
@@ -237,7 +243,12 @@ def main() -> None:
         folder = _package_at(a.baseline)
         runs.append((llabel, f"rev {a.baseline}", _child(largs, folder) if folder else {"error": f"git archive {a.baseline} failed"}))
         print(runs[-1], flush=True)
-    loss = information_loss(standard_tables(Path(a.db)))
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
+    shutil.rmtree(work, ignore_errors=True)
+    tables = standard_tables(Path(a.db))
+    loss = information_loss(tables)
+    tau_version, tau = crosscheck(tables, a.tau_python)
     load_after = os.getloadavg()
     lines_out = [
         f"Machine: {machine()}; highspy {version('highspy')}, scipy {version('scipy')}.",
@@ -266,14 +277,22 @@ def main() -> None:
         "failing pattern) run until the audit passes: the fewest, then smallest, secondary suppressions that pass the "
         "audit. The previous engine's patterns were not audited (it had no interval audit).",
         "",
-        "| table | cells | ours | optimum | ours / optimum (cells, total) | previous engine |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| table | cells | ours | optimum | ours / optimum (cells, total) | previous engine |"
+        + (f" Tau-Argus OPT (pytauargus {tau_version}; our audit of its pattern) |" if tau_version else ""),
+        "|---|---:|---:|---:|---:|---:|" + ("---|" if tau_version else ""),
     ]
     for r in loss:
         (oc, ot), (bc, bt) = r["ours"], r["optimum"]
         ratio = f"{(oc / bc) if bc else (1.0 if oc == 0 else float('inf')):.2f}, {(ot / bt) if bt else (1.0 if ot == 0 else float('inf')):.2f}"
         prev = f"{r['old'][0]} / {r['old'][1]}" if r["old"] else "—"
-        lines_out.append(f"| {r['table']} | {r['cells']} | {oc} / {ot} | {bc} / {bt} | {ratio} | {prev} |")
+        row = f"| {r['table']} | {r['cells']} | {oc} / {ot} | {bc} / {bt} | {ratio} | {prev} |"
+        if tau_version:
+            t = tau[r["table"]]
+            audit = "" if "audit" not in t else (" (passes)" if not t["audit"]["failing"] else f" (fails: {t['audit']['failing']} cells)")
+            row += f" {fmt_tau(t)}{audit} |"
+        lines_out.append(row)
+    lines_out += ["", "Tau-Argus: see \"Disclosure: Tau-Argus cross-check\" (bench_tauargus.py) for what was mapped how."
+                  if tau_version else skipped_line(a.tau_python)]
     body = "\n".join(lines_out)
     print(body)
     if not a.no_write:
