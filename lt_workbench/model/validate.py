@@ -127,7 +127,7 @@ def parse_bytes(raw: bytes, source: str) -> tuple[dict[str, Any] | None, list[Pr
                                   f"column {col}); a review is a few levels deep, so this file is not one")]
         why = "the JSON ends early (truncated file?)" if e.pos >= len(text.rstrip()) else f"malformed JSON ({e.msg})"
         return None, [Problem(source, "", f"{why} at line {line}, column {col}")]
-    if len(_KEYISH.findall(raw)) != len(_KEYISH.findall(orjson.dumps(doc))):  # cheap: a key was dropped, or escapes differ
+    if not _keys_all_kept(raw, doc):
         repeated = duplicate_keys(raw)
         if repeated:
             text = raw.decode("utf-8")
@@ -147,6 +147,44 @@ def parse_bytes(raw: bytes, source: str) -> tuple[dict[str, Any] | None, list[Pr
 
 _MAX_DEPTH = 1024  # orjson's limit
 _KEYISH = re.compile(rb'"\s*:')
+
+
+def _keys_all_kept(raw: bytes, doc: Any) -> bool:
+    r"""True when the parser provably kept every key written in `raw` (a JSON parser keeps only the last of
+    a repeated key); False when one may have been dropped, and duplicate_keys() must look.
+
+    Exact both ways it decides. (1) Bytes that are the serialisation of the parsed document itself (2-space
+    indent or compact, as lt-workbench's importers and synthetic corpora write: orjson, or json.dumps without
+    ASCII escapes) repeat no key, as a dict holds each key once: one serialisation and a comparison.
+    (2) Otherwise by counting: each key written is a closing quote, optional whitespace and a colon, so the
+    text holds at least as many matches of `"\s*:` as keys written (strings may add more); when that
+    count equals the number of keys parsed, none was dropped."""
+    option = orjson.OPT_INDENT_2 if raw[:3] == b'{\n ' else 0 if raw[:2] == b'{"' else None
+    if option is not None:
+        try:
+            dumped = orjson.dumps(doc, option=option)
+        except orjson.JSONEncodeError:  # nested deeper than orjson writes (it reads deeper): count instead
+            dumped = b""
+        if dumped and raw.startswith(dumped) and (len(raw) == len(dumped) or raw[len(dumped):].isspace()):
+            return True
+    return len(_KEYISH.findall(raw)) == _count_keys(doc)
+
+
+def _count_keys(doc: Any) -> int:
+    """Keys of every object in a parsed JSON value (without recursion: documents may nest 1,024 deep)."""
+    n = 0
+    stack = [doc]
+    while stack:
+        node = stack.pop()
+        if type(node) is dict:
+            n += len(node)
+            node = node.values()
+        elif type(node) is not list:
+            continue
+        for v in node:
+            if type(v) is dict or type(v) is list:
+                stack.append(v)
+    return n
 _TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[{}\[\],:]')
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import duckdb
+import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lt_workbench.exceptions import LoadError
 from lt_workbench.model.inputs import collect_inputs
@@ -85,6 +89,62 @@ def test_strings_that_look_like_keys_are_not_duplicates() -> None:
     raw = b'{"a": "x\\": 1, \\"a\\": 2", "b": ["\\"a\\":"], "c": {"a": 1}}'
     doc, problems = parse_bytes(raw, "ok.json")
     assert problems == [] and doc is not None
+
+
+def test_a_repeated_key_is_found_when_an_escaped_quote_in_the_kept_value_evens_the_count() -> None:
+    # The kept value "a\\u0022: b" is written back as "a\\": b", one more quote-colon than the file holds: a count of
+    # quote-colons in the file against one in the re-serialised document came out equal and let the repeat through.
+    raw = b'{"format": "lt-review/1", "title": "c", "title": "a\\u0022: b"}'
+    doc, problems = parse_bytes(raw, "dup.json")
+    assert doc is None and [p.pointer for p in problems] == ["/title"]
+
+
+def _text(value: object, indent: int | None, ascii_only: bool, repeat: int | None, seen: list[int]) -> str:
+    """JSON text in the style of json.dumps(indent=..., ensure_ascii=...); the `repeat`-th object (counted as
+    written, when not empty) gives its first key twice, the first time with another value. `seen`: [objects, repeats]."""
+    if isinstance(value, dict):
+        items = [(json.dumps(k, ensure_ascii=ascii_only), v) for k, v in value.items()]
+        seen[0] += 1
+        if repeat == seen[0] - 1 and items:
+            items.insert(0, (items[0][0], "earlier"))
+            seen[1] += 1
+        parts = [f"{k}: {_text(v, indent, ascii_only, repeat, seen)}" for k, v in items]
+        opener, closer = "{", "}"
+    elif isinstance(value, list):
+        parts = [_text(v, indent, ascii_only, repeat, seen) for v in value]
+        opener, closer = "[", "]"
+    else:
+        return json.dumps(value, ensure_ascii=ascii_only)
+    if not parts:
+        return opener + closer
+    if indent is None:
+        return opener + ", ".join(parts) + closer
+    pad = " " * indent
+    return opener + "\n" + ",\n".join(pad + p.replace("\n", "\n" + pad) for p in parts) + "\n" + closer
+
+
+_keys = st.text(st.sampled_from('ab"\\:é \n'), max_size=4)
+_json = st.recursive(st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.text(st.sampled_from('ab"\\:é \n{'), max_size=6),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_keys, inner, max_size=3), max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(doc=st.dictionaries(_keys, _json, min_size=1, max_size=4), indent=st.sampled_from([None, 1, 2]), ascii_only=st.booleans(),
+       repeat=st.integers(0, 6), inject=st.booleans(), compact=st.booleans())
+def test_every_repeated_key_is_found_and_no_other_whatever_the_layout(doc: dict, indent: int | None, ascii_only: bool, repeat: int,
+                                                                      inject: bool, compact: bool) -> None:
+    # The layouts the loader reads fastest (orjson's and json's, 2-space indent or compact) and others, each with
+    # and without one key given twice somewhere; a repeated key is always reported, a clean file never.
+    seen = [0, 0]  # objects written, keys repeated
+    if compact and not inject:
+        raw = orjson.dumps(doc, option=orjson.OPT_INDENT_2 if indent == 2 else 0) + b"\n"
+    else:
+        raw = _text(doc, indent, ascii_only, repeat if inject else None, seen).encode()
+    parsed, problems = parse_bytes(raw, "x.json")
+    if seen[1]:
+        assert parsed is None and problems and all("appears twice in one object" in p.message for p in problems)
+    else:
+        assert problems == [] and parsed == doc
 
 
 def test_whitespace_only_deep_nesting_and_the_size_limit_are_described(tmp_path: Path) -> None:
