@@ -241,7 +241,14 @@ def _schema_problems(doc: dict[str, Any], source: str) -> list[Problem]:
     if validator.is_valid(doc):  # the usual case, and a fifth cheaper than collecting no errors
         return []
     problems = []
-    for err in validator.iter_errors(doc):
+    try:
+        errors = list(validator.iter_errors(doc))
+    except ValueError as e:  # jsonschema-rs stops at about 255 levels, orjson reads up to 1,024
+        if "recursion" not in str(e).lower():
+            raise
+        return [Problem(source, "", "the JSON is nested too deep to validate (more than 250 levels); a review is a few "
+                        "levels deep, so this file is not one")]
+    for err in errors:
         path = list(err.instance_path)
         message = err.message
         missing = _REQUIRED.match(message)

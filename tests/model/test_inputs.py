@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from lt_workbench.exceptions import LoadError
 from lt_workbench.model.inputs import collect_inputs
 from lt_workbench.model.load import load
-from lt_workbench.model.validate import check_file, parse_bytes
+from lt_workbench.model.validate import check_bytes, check_file, parse_bytes
 
 from tests.conftest import VALID, write_doc
 
@@ -152,6 +152,11 @@ def test_whitespace_only_deep_nesting_and_the_size_limit_are_described(tmp_path:
     assert "the file is empty (0 bytes)" in parse_bytes(b"", "e.json")[1][0].message
     deep = parse_bytes(b"[" * 1100 + b"]" * 1100, "deep.json")[1][0].message
     assert "nested more than 1,024 levels deep" in deep
+    # Deeper than the schema validator goes (about 255 levels) but within the parser's 1,024: a problem, not a crash
+    # that stopped the whole load with a traceback.
+    for depth in (300, 1000):
+        c = check_bytes(b'{"a": ' + b"[" * depth + b"]" * depth + b"}", "deep.json")
+        assert "nested too deep to validate" in c.problems[0].message
     big = tmp_path / "big.json"
     big.write_bytes(b"{" + b" " * 2_100_000 + b"}")
     c = check_file(big, max_mb=2)
