@@ -150,15 +150,10 @@ _KEYISH = re.compile(rb'"\s*:')
 
 
 def _keys_all_kept(raw: bytes, doc: Any) -> bool:
-    r"""True when the parser provably kept every key written in `raw` (a JSON parser keeps only the last of
-    a repeated key); False when one may have been dropped, and duplicate_keys() must look.
-
-    Exact both ways it decides. (1) Bytes that are the serialisation of the parsed document itself (2-space
-    indent or compact, as lt-workbench's importers and synthetic corpora write: orjson, or json.dumps without
-    ASCII escapes) repeat no key, as a dict holds each key once: one serialisation and a comparison.
-    (2) Otherwise by counting: each key written is a closing quote, optional whitespace and a colon, so the
-    text holds at least as many matches of `"\s*:` as keys written (strings may add more); when that
-    count equals the number of keys parsed, none was dropped."""
+    r"""True when the parser provably kept every key of `raw` (it keeps only the last of a repeated key); else
+    duplicate_keys() must look. Exact: bytes that are the parsed document's own serialisation (2-space or compact, as
+    our importers and synth write) repeat no key; otherwise each key written is a quote, optional whitespace and a
+    colon, so at least as many `"\s*:` as keys written are in the text: that many keys parsed means none dropped."""
     option = orjson.OPT_INDENT_2 if raw[:3] == b'{\n ' else 0 if raw[:2] == b'{"' else None
     if option is not None:
         try:
@@ -172,13 +167,11 @@ def _keys_all_kept(raw: bytes, doc: Any) -> bool:
 
 def _count_keys(doc: Any) -> int:
     """Keys of every object in a parsed JSON value (without recursion: documents may nest 1,024 deep)."""
-    n = 0
-    stack = [doc]
+    n, stack = 0, [doc]
     while stack:
         node = stack.pop()
         if type(node) is dict:
-            n += len(node)
-            node = node.values()
+            n, node = n + len(node), node.values()
         elif type(node) is not list:
             continue
         for v in node:
@@ -246,8 +239,7 @@ def _schema_problems(doc: dict[str, Any], source: str) -> list[Problem]:
     except ValueError as e:  # jsonschema-rs stops at about 255 levels, orjson reads up to 1,024
         if "recursion" not in str(e).lower():
             raise
-        return [Problem(source, "", "the JSON is nested too deep to validate (more than 250 levels); a review is a few "
-                        "levels deep, so this file is not one")]
+        return [Problem(source, "", "the JSON is nested too deep to validate (over 250 levels): not a review")]
     for err in errors:
         path = list(err.instance_path)
         message = err.message
