@@ -28,6 +28,7 @@ from typer.testing import CliRunner
 from lt_workbench.analysis import tabulate as tab
 from lt_workbench.cli import app
 from lt_workbench.exceptions import TabulationError
+from lt_workbench.model.db import connect
 from lt_workbench.model.load import load
 
 HERE = Path(__file__).parent.parent
@@ -234,11 +235,14 @@ def docs() -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("tab") / "tab.duckdb"
-    result = load([CORPUS_DIR], db=path, progress=False, workers=1)
-    assert result.exit_code == 0 and len(result.inserted) == 60
-    return path
+def db(corpus_db: Path, docs: list[dict]) -> Path:
+    """The session's tabulation corpus database (tests/analysis/conftest.py), loaded once for every module using it."""
+    con = connect(corpus_db, read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM reviews").fetchone()[0] == len(docs) == 60
+    finally:
+        con.close()
+    return corpus_db
 
 
 SCENARIOS = [
