@@ -26,7 +26,7 @@ from lt_workbench.explorer.freshness import Freshness
 from lt_workbench.explorer.release import REFUSED_HINT, SessionRelease, database_path, refusable
 from lt_workbench.explorer.scheduler import Scheduler
 from lt_workbench.explorer.table import TableSection
-from lt_workbench.explorer.views import Charts, EvidenceTarget, Snapshot, hidden_share
+from lt_workbench.explorer.views import Charts, EvidenceTarget, Snapshot, draw_year_view
 from lt_workbench.model.db import connect
 
 __all__ = ["Explorer", "EvidenceTarget"]
@@ -211,28 +211,9 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         s = self._snap
         if s is None or self.empty:
             return
-        trend = refusable(s.refused, "trend", lambda: self._ask(s, tab.trend, s.frame, level=s.level, unit=cast(Any, s.unit),
-                                                                 where=s.where))
-        by_year = hidden_share(trend, self.codes) if trend is not None else 1.0
-        if s.disclosure == "public" and by_year > 0.5:
-            # Mostly c by single year, or refused by the release (the totals shown on the bars would give thin years
-            # away): periods of five years, when they hide less.
-            periods = refusable(s.refused, "trend_periods", lambda: self._ask(
-                s, tab.frequency, s.frame, level=s.level, by=("period",), unit=cast(Any, s.unit), where=s.where))
-            by_period = hidden_share(periods, self.codes) if periods is not None else 1.0
-            if periods is not None and (trend is None or by_period < by_year):
-                s.tables["trend_periods"] = periods
-                why = (f"Five-year periods: by single year {by_year:.0%} of these cells would be hidden (c) in public mode; "
-                       f"by period {by_period:.0%}." if trend is not None else
-                       "Five-year periods: single years cannot be shown beside the totals on the bars without giving small "
-                       "numbers away (see the Table's 'By year' view).")
-                self.charts.draw_year(s, periods, self.codes, by="period", why=why)
-                return
-        if trend is None:
-            self.charts.draw_refused(s, "year", s.refused["trend"])
-            return
-        s.tables["trend"] = trend
-        self.charts.draw_year(s, trend, self.codes)
+        draw_year_view(self.charts, self.release, s, self.codes, lambda: self.view_table(s, "trend"),
+                       lambda: self._ask(s, tab.frequency, s.frame, level=s.level, by=("period",), unit=cast(Any, s.unit),
+                                         where=s.where))
 
     def _pair_unit(self, s: Snapshot) -> str:
         return s.unit if s.unit in ("review", "episode") else "review"
@@ -258,11 +239,20 @@ class Explorer(widgets.VBox):  # type: ignore[misc]
         s = self._snap
         if s is None or self.empty:
             return
-        rec = refusable(s.refused, "recurrence", lambda: self._ask(s, tab.recurrence, s.frame, level=s.level, where=s.where))
-        if rec is not None:
-            s.tables["recurrence"] = rec
+        if s.disclosure != "public":  # public: published only when shown (the Table section asks for it then)
+            rec = refusable(s.refused, "recurrence", lambda: self.view_table(s, "recurrence"))
+            if rec is not None:
+                s.tables["recurrence"] = rec
         self.table.enable(True)
         self.table.render()
+
+    def view_table(self, s: Snapshot, view: str) -> pd.DataFrame:
+        """The table of a Table view not drawn by the figures, asked when it is shown: recurrence, trend, co-occurrence."""
+        if view == "cooccurrence":
+            return self._cooccurrence(s, tests=True)
+        if view == "trend":
+            return self._ask(s, tab.trend, s.frame, level=s.level, unit=cast(Any, s.unit), where=s.where)
+        return self._ask(s, tab.recurrence, s.frame, level=s.level, where=s.where)
 
     def _set_status(self, s: Snapshot, freq: pd.DataFrame) -> None:
         self.message, self.status.value = panels.status(s, self.in_scope, freq.attrs.get("threshold"))

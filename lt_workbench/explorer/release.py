@@ -7,6 +7,12 @@ was made is not in force. So each tabulation call is wrapped here, at the moment
 the snapshot the explorer's own connection reads (its content hash, taken from that connection: a load
 published meanwhile does not move the session to data it is not showing). The ledger is the one the CLI
 uses: `<database>.releases.sqlite` beside the database file, or `$LT_WORKBENCH_LEDGER`.
+
+Only what is shown is published: a view that tries two tables and draws one (the year heat map: single
+years, else five-year periods) asks them `tentatively`, and the one not drawn is forgotten, not recorded.
+The tables kept for revisits belong to the release they were published in: when that release is no
+longer the open one (`lt-workbench release reset --force`, or a reset and new outputs elsewhere), they
+are dropped and the next view is protected against the new release.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from typing import Any, Callable
 import duckdb
 import pandas as pd
 
+from lt_workbench.analysis.disclosure import ledger_path, open_release_id
 from lt_workbench.analysis.publish import public_release
 from lt_workbench.exceptions import DisclosureError, TabulationError
 from lt_workbench.model.publish import content_hash
@@ -67,12 +74,15 @@ class SessionRelease:
         # Public tables (or refusals) this session already got, by question: a view visited again shows them as
         # they were, without protecting again (the release fixed those cells; protecting again gives the same).
         self._seen: OrderedDict[str, pd.DataFrame | DisclosureError] = OrderedDict()
+        self._release_id: int | None = None  # the open release the kept tables were published in (None: none yet)
+        self._pending: list[str] | None = None  # inside `tentatively`: questions asked, kept only if the block keeps them
 
     def reopened(self, con: duckdb.DuckDBPyConnection) -> None:
         """The explorer reconnected (new data): later tables join the release of the snapshot it now reads."""
         self.con = con
         self._snapshot = None
         self._seen.clear()
+        self._release_id = None
 
     def snapshot(self) -> str:
         """The content hash of the data the explorer's connection reads (the release's key)."""
@@ -89,6 +99,8 @@ class SessionRelease:
         key = repr((self.snapshot(), fn.__module__, fn.__name__, args,
                     sorted((k, repr(v if not isinstance(v, dict) else sorted((a, repr(b)) for a, b in v.items())))
                            for k, v in kw.items() if k != "con")))
+        if self._pending is None:
+            self._sync()
         hit = self._seen.get(key)
         if hit is None:
             try:
@@ -97,6 +109,10 @@ class SessionRelease:
             except DisclosureError as e:
                 hit = e
             self._seen[key] = hit
+            if self._pending is None:
+                self._release_id = self._open_release()
+            else:
+                self._pending.append(key)
             while len(self._seen) > 256:
                 self._seen.popitem(last=False)
         self._seen.move_to_end(key)
@@ -107,8 +123,56 @@ class SessionRelease:
         return out
 
     @contextmanager
-    def scope(self, disclosure: str, view: str) -> Iterator[None]:
-        """Public tables made inside join the release (output named by the session and `view`); restricted: nothing."""
+    def tentatively(self, disclosure: str, view: str) -> Iterator[Callable[[], None]]:
+        """Public tables asked inside (with `ask`) are published only if the block calls the `keep()` it is given;
+        otherwise they are forgotten as if never asked: not recorded in the ledger, not kept for revisits.
+
+        For a view that tries a table and may draw another instead: only what is shown is published. Keep the
+        block short (the ledger is locked for writing while it runs). Restricted: nothing is recorded anyway.
+        """
+        if disclosure != "public":
+            yield lambda: None
+            return
+        self._sync()
+        kept = False
+
+        def keep() -> None:
+            nonlocal kept
+            kept = True
+
+        pending: list[str] = []
+        self._pending = pending
+        try:
+            with self.scope(disclosure, view, hold=True):
+                yield keep
+                if not kept:
+                    raise _Forget
+        except _Forget:
+            pass
+        finally:
+            self._pending = None
+            if not kept:
+                for key in pending:
+                    self._seen.pop(key, None)
+            self._release_id = self._open_release()
+
+    def _open_release(self) -> int | None:
+        return open_release_id(ledger_path(self.path), self.snapshot())
+
+    def _sync(self) -> None:
+        """Drop the kept tables when the release they were published in is no longer open (a `release reset --force`):
+        shown again, they would not be protected against what the new release publishes."""
+        if self.path is None and not os.environ.get("LT_WORKBENCH_LEDGER"):
+            return  # scope() says why public mode cannot run
+        rid = self._open_release()
+        if rid != self._release_id:
+            self._seen.clear()
+            self._release_id = rid
+
+    @contextmanager
+    def scope(self, disclosure: str, view: str, *, hold: bool = False) -> Iterator[None]:
+        """Public tables made inside join the release (output named by the session and `view`); restricted: nothing.
+        hold=True: recorded only when the block ends without an error (see `public_release`)."""
         if disclosure != "public":
             yield
             return
@@ -116,5 +180,9 @@ class SessionRelease:
             raise TabulationError(
                 "public mode keeps a release ledger beside the database file, but this explorer reads an in-memory "
                 "database: open it with Explorer(db=PATH), or set LT_WORKBENCH_LEDGER to a ledger file")
-        with public_release(self.path, name=f"{self.name} · {view}", snapshot=self.snapshot()):
+        with public_release(self.path, name=f"{self.name} · {view}", snapshot=self.snapshot(), hold=hold):
             yield
+
+
+class _Forget(Exception):
+    """Ends a `tentatively` block whose tables were not kept: the held release then records nothing."""

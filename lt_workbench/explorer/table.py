@@ -1,8 +1,9 @@
 """The explorer's Table section: which table is shown, its HTML, and its CSV and Excel downloads.
 
 Why a part of its own: the table under the figures is the figures' numbers in full (and what the
-download buttons save), so it is rendered from the very tables the refresh fetched; only the
-co-occurrence table with its tests is fetched on demand, when that view is chosen.
+download buttons save), so it is rendered from the very tables the refresh fetched; a table the
+figures do not draw (co-occurrence with its tests; in public mode recurrence, and single years when the
+heat map drew periods) is fetched when its view is chosen, so public mode publishes only what is shown.
 """
 
 from __future__ import annotations
@@ -67,10 +68,12 @@ class TableSection:
         view = self.view.value
         if view == "evidence":
             return ex.evidence_table
-        if view == "cooccurrence" and "cooccurrence" not in s.tables and "cooccurrence" not in s.refused:
-            co = refusable(s.refused, "cooccurrence", lambda: ex._cooccurrence(s, tests=True))
-            if co is not None:
-                s.tables["cooccurrence"] = co
+        if view in ("cooccurrence", "recurrence", "trend") and view not in s.tables and view not in s.refused:
+            # asked when shown (in public mode, published only then): co-occurrence with its tests, recurrence, and
+            # single years when the heat map drew five-year periods
+            table = refusable(s.refused, view, lambda: ex.view_table(s, view))
+            if table is not None:
+                s.tables[view] = table
         return s.tables.get(view)
 
     def render(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -19,12 +19,16 @@ import plotly.graph_objects as go
 from lt_workbench.analysis import tabulate as tab
 from lt_workbench.config import DEFAULT_TAXONOMY_VERSION
 from lt_workbench.explorer.filters import THING
+from lt_workbench.explorer.release import refusable
 from lt_workbench.model.frames import labels as frame_labels
 from lt_workbench.present import figures
 from lt_workbench.present.fmt import shorten as _short
 from lt_workbench.present.fmt import wrap_label
 
-__all__ = ["Charts", "Snapshot", "EvidenceTarget", "BAR_COLOUR", "BAR_SELECTED", "hidden_share"]
+if TYPE_CHECKING:
+    from lt_workbench.explorer.release import SessionRelease
+
+__all__ = ["Charts", "Snapshot", "EvidenceTarget", "BAR_COLOUR", "BAR_SELECTED", "hidden_share", "draw_year_view"]
 
 BAR_COLOUR = "#4f7cac"
 BAR_SELECTED = "#c0392b"
@@ -63,7 +67,7 @@ def centre_note(text: str) -> dict[str, Any]:
 
 
 def clear_figure(fig: Any, title: str, note: str) -> None:
-    """A figure emptied, titled, with `note` in its middle (two batches: see Charts.draw_bar)."""
+    """A figure emptied, titled, with `note` in its middle, tall enough for it (two batches: see Charts.draw_bar)."""
     with fig.batch_update():
         trace = fig.data[0]
         if isinstance(trace, go.Bar):
@@ -73,7 +77,7 @@ def clear_figure(fig: Any, title: str, note: str) -> None:
         fig.layout.title.text = title
         fig.layout.annotations = [centre_note(note)]
         fig.layout.shapes = []
-        fig.layout.height = 220
+        fig.layout.height = max(220, 120 + 18 * (note.count("<br>") + 1))
     with fig.batch_update():
         if isinstance(fig.data[0], go.Bar):
             fig.data[1].update(x=[], y=[], text=None)
@@ -280,7 +284,7 @@ class Charts:
         if which == "year":
             self.year_shapes = []
         fig, title = (self.heat_year, "By year") if which == "year" else (self.heat_pair, "Together")
-        clear_figure(fig, f"{title}: not shown in public mode", wrap_label(f"Not shown: {why}", 90, 6))
+        clear_figure(fig, f"{title}: not shown in public mode", wrap_label(f"Not shown: {why}", 90, 14))  # the whole reason
 
     def highlight(self, code: str | None, bar_codes: list[str], codes: list[str]) -> None:
         """Mark the clicked code in every figure: its bar in red, its row outlined in the heat maps."""
@@ -300,3 +304,39 @@ def hidden_share(table: pd.DataFrame, codes: list[str]) -> float:
     """Share of the cells of `codes` with units in scope that public mode shows as c (0 when none)."""
     part = table[table["code"].isin(codes) & (table["denominator"].astype(str) != "0")]
     return float((part["count"].astype(str) == "c").mean()) if len(part) else 0.0
+
+
+def draw_year_view(charts: Charts, release: SessionRelease, s: Snapshot, codes: list[str],
+                   trend: Callable[[], pd.DataFrame], periods: Callable[[], pd.DataFrame]) -> None:
+    """The code x year heat map: single years, or in public mode five-year periods when single years would be mostly
+    hidden (or are refused). Each table is asked `tentatively`: only the one drawn joins the release."""
+    with release.tentatively(s.disclosure, s.description) as keep:
+        by_year_table = refusable(s.refused, "trend", trend)
+        by_year = hidden_share(by_year_table, codes) if by_year_table is not None else 1.0
+        try_periods = s.disclosure == "public" and by_year > 0.5
+        if by_year_table is not None and not try_periods:
+            keep()
+    if try_periods:
+        # Mostly c by single year, or refused by the release (the totals shown on the bars would give thin years
+        # away): periods of five years, when they hide less.
+        with release.tentatively(s.disclosure, s.description) as keep:
+            by_period_table = refusable(s.refused, "trend_periods", periods)
+            by_period = hidden_share(by_period_table, codes) if by_period_table is not None else 1.0
+            use_periods = by_period_table is not None and (by_year_table is None or by_period < by_year)
+            if use_periods:
+                keep()
+        if use_periods and by_period_table is not None:
+            s.tables["trend_periods"] = by_period_table
+            why = (f"Five-year periods: by single year {by_year:.0%} of these cells would be hidden (c) in public mode; "
+                   f"by period {by_period:.0%}." if by_year_table is not None else
+                   "Five-year periods: single years cannot be shown beside the totals on the bars without giving small "
+                   "numbers away (see the Table's 'By year' view).")
+            charts.draw_year(s, by_period_table, codes, by="period", why=why)
+            return
+        if by_year_table is not None:  # single years after all: published now, the same table (the release is as before)
+            by_year_table = refusable(s.refused, "trend", trend)
+    if by_year_table is None:
+        charts.draw_refused(s, "year", s.refused["trend"])
+        return
+    s.tables["trend"] = by_year_table
+    charts.draw_year(s, by_year_table, codes)

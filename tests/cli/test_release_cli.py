@@ -65,7 +65,7 @@ def test_release_list_show_reset(db: Path) -> None:
     res = runner.invoke(app, ["release", "list", "--db", str(db)])
     assert res.exit_code == 0 and "open" in res.stdout and "dfe" in res.stdout
     res = runner.invoke(app, ["release", "reset", "--db", str(db)])
-    assert res.exit_code == 2 and "--force" in res.output and "recover hidden cells" in res.output
+    assert res.exit_code == 2 and "--force" in res.output and "recover hidden numbers" in res.output
     res = runner.invoke(app, ["release", "reset", "--force", "--db", str(db)])
     assert res.exit_code == 0 and "2 output(s)" in res.stdout
     _json(["tabulate", "age-band", "--unit", "child"], db)

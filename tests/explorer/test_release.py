@@ -138,6 +138,7 @@ def test_a_view_visited_again_is_shown_as_published_without_protecting_again(sam
     monkeypatch.setenv("LT_WORKBENCH_LEDGER", str(ledger))
     ex = Explorer(db=sample_db, disclosure="public", debounce=0)
     try:
+        ex.table_view.value = "recurrence"  # public: asked (and published) only when its view is shown
         ex.filters.set(region="north_west", years=(2015, 2025))
         first, refused = ex.tables["frequency"], dict(ex._snap.refused)
         outputs = len(show_release(ledger))
@@ -146,5 +147,66 @@ def test_a_view_visited_again_is_shown_as_published_without_protecting_again(sam
         pd.testing.assert_frame_equal(ex.tables["frequency"], first)
         assert ex._snap.refused == refused and "recurrence" in refused
         assert len(show_release(ledger)) == outputs
+    finally:
+        ex.close()
+
+
+def test_only_the_tables_a_view_shows_are_published(sample_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The year heat map tries single years, then five-year periods, and draws one; the Table section shows one view.
+    The ledger records one output per table shown (the bars, the heat map drawn, the pairs), and the recurrence
+    table only once its view is chosen: a table tried and not drawn is never published."""
+    from lt_workbench.analysis.disclosure import show_release
+
+    ledger = tmp_path / "releases.sqlite"
+    monkeypatch.setenv("LT_WORKBENCH_LEDGER", str(ledger))
+    ex = Explorer(db=sample_db, disclosure="public", debounce=0)
+    try:
+        drawn = {"frequency", "trend_periods", "cooccurrence_counts"}
+        assert set(ex.tables) == drawn and ex.table_view.value == "frequency"  # the sample's years: periods drawn
+        outputs = show_release(ledger)
+        assert len(outputs) == len(drawn), list(outputs["name"])
+        ex.table_view.value = "recurrence"  # shown now: published now
+        assert "recurrence" in ex.tables and len(show_release(ledger)) == len(drawn) + 1
+        ex.filters.set(region="north_west")  # years refused and periods refused: neither drawn, neither recorded
+        assert {"trend", "trend_periods"} <= set(ex._snap.refused)
+        names = list(show_release(ledger)["name"])
+        assert len(names) == len(drawn) + 1 + sum(k in ex.tables for k in ("frequency", "cooccurrence_counts", "recurrence"))
+    finally:
+        ex.close()
+
+
+def test_a_forced_reset_drops_the_views_kept_for_revisits(sample_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After `release reset --force` a view visited again is protected against the new release, not shown from the
+    session's memory of the old one (whose tables the new release knows nothing about)."""
+    from lt_workbench.analysis.disclosure import open_release_id, reset_release, show_release
+
+    ledger = tmp_path / "releases.sqlite"
+    monkeypatch.setenv("LT_WORKBENCH_LEDGER", str(ledger))
+    ex = Explorer(db=sample_db, disclosure="public", debounce=0)
+    try:
+        snap = ex.release.snapshot()
+        old = open_release_id(ledger, snap)
+        assert old is not None and len(show_release(ledger, old)) > 0
+        assert reset_release(ledger, snap, force=True) > 0 and open_release_id(ledger, snap) is None
+        ex.refresh()  # the same view again
+        new = open_release_id(ledger, snap)
+        assert new is not None and new != old
+        assert set(show_release(ledger, new)["name"]) == set(show_release(ledger, old)["name"])
+    finally:
+        ex.close()
+
+
+def test_a_refusal_that_suggests_reset_force_says_what_it_risks(sample_db: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from lt_workbench.analysis.disclosure import RESET_RISK
+
+    monkeypatch.setenv("LT_WORKBENCH_LEDGER", str(tmp_path / "releases.sqlite"))
+    ex = Explorer(db=sample_db, disclosure="public", debounce=0)
+    try:
+        ex.filters.set(region="north_west")
+        why = ex._snap.refused["trend"]
+        assert "reset --force" in why and RESET_RISK in why
+        note = ex.heat_year.layout.annotations[0].text.replace("<br>", " ")
+        assert "withdrawn" in note and "…" not in note  # the whole reason, risk included, in the figure
     finally:
         ex.close()

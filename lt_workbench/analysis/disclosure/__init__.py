@@ -66,9 +66,11 @@ from lt_workbench.analysis.disclosure.profiles import (
 )
 from lt_workbench.analysis.disclosure.protect import ADDS_UP_NOTE, Protected, Request, protect, protect_many, write_audit
 from lt_workbench.analysis.disclosure.release import (
+    RESET_RISK,
     Release,
     ledger_path,
     list_releases,
+    open_release_id,
     release,
     reset_release,
     show_release,
@@ -88,6 +90,8 @@ __all__ = [
     "list_releases",
     "show_release",
     "reset_release",
+    "open_release_id",
+    "RESET_RISK",
     "Interval",
     "CellAudit",
     "SUPPRESSED",

@@ -29,7 +29,12 @@ import pandas as pd
 from lt_workbench.analysis.disclosure.problem import UNSEEN_KINDS, Fixed, Problem
 from lt_workbench.exceptions import DisclosureError
 
-__all__ = ["Release", "release", "ledger_path", "list_releases", "show_release", "reset_release"]
+__all__ = ["Release", "release", "ledger_path", "list_releases", "show_release", "reset_release", "open_release_id", "RESET_RISK"]
+
+RESET_RISK = ("tables of the old and the new release are not protected against each other: a reader who has both can "
+              "combine them to recover hidden numbers, so use it only if the old release's outputs were never published "
+              "or have been withdrawn")
+"""What `lt-workbench release reset --force` risks: every message that suggests it says so, in these words."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS releases (
@@ -141,7 +146,8 @@ class Release:
             raise DisclosureError(
                 f"this snapshot's release publishes under profile {row[0]!r} with threshold {row[1]}; a table under "
                 f"{profile!r} with threshold {threshold} would show the same cells differently. Use --profile {row[0]}"
-                f"{'' if row[1] is None else f' --threshold {row[1]}'}, or start a new release (`lt-workbench release reset --force`)"
+                f"{'' if row[1] is None else f' --threshold {row[1]}'}, or start a new release (`lt-workbench release reset --force`; "
+                f"{RESET_RISK})"
             )
 
     def load_into(self, problem: Problem) -> list[str]:
@@ -311,12 +317,25 @@ def reset_release(ledger: str | Path, snapshot: str, *, force: bool) -> int:
             con.execute("ROLLBACK")
             raise DisclosureError(
                 f"snapshot {snapshot} has an open release with {n} public output(s). A new snapshot (a load) starts a new "
-                "release by itself. --force starts a new one on the same data: tables of the old and the new release can "
-                "then be combined by a reader to recover hidden cells, so use it only if the old outputs were never "
-                "published or have been withdrawn"
+                f"release by itself. --force starts a new one on the same data: {RESET_RISK}"
             )
         con.execute("UPDATE releases SET closed = ? WHERE release_id = ?", (_now(), row[0]))
         con.execute("COMMIT")
         return n
     finally:
         con.close()
+
+
+def open_release_id(ledger: str | Path, snapshot: str) -> int | None:
+    """The id of the open release of `snapshot` in `ledger`, or None (no ledger yet, or none open). Read-only."""
+    path = Path(ledger)
+    if not path.exists():
+        return None
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=120.0)
+    try:
+        row = con.execute("SELECT max(release_id) FROM releases WHERE snapshot = ? AND closed IS NULL", (snapshot,)).fetchone()
+    except sqlite3.OperationalError:  # a ledger file without its tables yet
+        return None
+    finally:
+        con.close()
+    return None if row is None or row[0] is None else int(row[0])

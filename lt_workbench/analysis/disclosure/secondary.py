@@ -30,6 +30,7 @@ from scipy.sparse import coo_matrix
 
 from lt_workbench.analysis.disclosure.audit import CellAudit, audit_block
 from lt_workbench.analysis.disclosure.problem import Problem
+from lt_workbench.analysis.disclosure.release import RESET_RISK
 from lt_workbench.exceptions import DisclosureError
 
 __all__ = ["Solution", "solve", "MAX_ROUNDS", "EXACT_ROUNDS", "EXACT_MAX_CELLS", "REPAIR_PER_ROUND"]
@@ -163,7 +164,7 @@ def solve(problem: Problem, threshold: int, shown_lo: Sequence[int], shown_hi: S
                     "cannot protect this table consistently with what the release already published"
                     + (f" in {', '.join(repr(e) for e in earlier)}" if earlier else "")
                     + f": {problem.describe(forced[0])} and its lines leave no safe pattern; "
-                    "publish it in a new release (a new snapshot, or `lt-workbench release reset --force`)"
+                    f"publish it in a new release (a new snapshot, or `lt-workbench release reset --force`; {RESET_RISK})"
                 )
             audits = audit_block(cells, lines, values, hidden, shown_lo, shown_hi, threshold,
                                  only=(hidden - passed.keys()) if passed else None, **({"unseen": unseen} if unseen else {}))
