@@ -85,6 +85,18 @@ def clear_figure(fig: Any, title: str, note: str) -> None:
             fig.data[1].update(z=[[]], x=[], y=[], text=None)
 
 
+def set_props(trace: Any, props: dict[str, Any]) -> None:
+    """Set a trace's properties from a builder's dict, one property at a time (inside the caller's batch_update).
+
+    Not `trace.update(props)`: plotly's update first resolves the path of every key (and of every key of a
+    nested dict) in the property tree, which cost about 9 ms CPU for the bars' eleven properties against 0.8 ms
+    set one by one. A nested dict (error_x, marker) replaces the property as a whole, so nothing of an earlier
+    drawing stays behind in it; the builders give every sub-property they mean.
+    """
+    for key, value in props.items():
+        setattr(trace, key, value)
+
+
 class Charts:
     """The bar chart and the two heat maps, and how the explorer's tables are drawn into them."""
 
@@ -175,7 +187,7 @@ class Charts:
             notes.append(centre_note(msg))
         with self.bar.batch_update():
             t = self.bar.data[0]
-            t.update(bars)
+            set_props(t, bars)
             t.marker.color = [BAR_COLOUR] * len(shown)  # one colour per bar, so a clicked bar can be marked
             self.bar.layout.title.text = self._bar_title(s)
             self.bar.layout.xaxis.title.text = f"% of {tab.UNIT_LABELS[s.unit]} in scope (bars: 95% Wilson interval)"
@@ -185,7 +197,7 @@ class Charts:
             self.bar.layout.height = max(260, 90 + 36 * len(shown))
         # A separate batch: one batch editing two traces sends the first trace's properties to the second too.
         with self.bar.batch_update():
-            self.bar.data[1].update(counts)
+            set_props(self.bar.data[1], counts)
 
 
     def draw_year(self, s: Snapshot, trend: pd.DataFrame, wanted: list[str], *, by: str = "year", why: str = "") -> None:
@@ -210,7 +222,7 @@ class Charts:
                  f"<br><span style='font-size:11px;color:#666'>number in a cell = count; blank = none in scope that {when}"
                  f"{'<br>' + html.escape(why) if why else ''}</span>")
         with self.heat_year.batch_update():
-            self.heat_year.data[0].update(cells)
+            set_props(self.heat_year.data[0], cells)
             self.heat_year.layout.title.text = title
             if by == "year":
                 self.heat_year.layout.xaxis.type = "linear"
@@ -227,7 +239,7 @@ class Charts:
             self.heat_year.layout.annotations = notes
             self.heat_year.layout.height = max(260, 110 + 32 * len(codes))
         with self.heat_year.batch_update():  # a separate batch: see draw_bar
-            self.heat_year.data[1].update(hidden)
+            set_props(self.heat_year.data[1], hidden)
 
     def draw_pairs(self, s: Snapshot, co: pd.DataFrame, unit: str, wanted: list[str]) -> None:
         """The "found together" heat map of the co-occurrence table `co` (counted in `unit`), rows `wanted`, built by
@@ -260,7 +272,7 @@ class Charts:
                           "x": 1, "y": 1.0, "xanchor": "right", "yanchor": "bottom", "showarrow": False,
                           "font": {"size": 10, "color": "#666"}})
         with self.heat_pair.batch_update():
-            self.heat_pair.data[0].update(cells)
+            set_props(self.heat_pair.data[0], cells)
             self.heat_pair.layout.title.text = title
             self.heat_pair.layout.xaxis.tickangle = -90 if kind == "patterns" else -40
             self.heat_pair.layout.xaxis.tickfont = {"size": 10}
@@ -270,7 +282,7 @@ class Charts:
             self.heat_pair.layout.shapes = []
             self.heat_pair.layout.height = max(300, 190 + 32 * len(y))
         with self.heat_pair.batch_update():  # a separate batch: see draw_bar
-            self.heat_pair.data[1].update(hidden)
+            set_props(self.heat_pair.data[1], hidden)
         self.pair_cols = cols
 
     def draw_empty(self, s: Snapshot, note: str) -> None:
