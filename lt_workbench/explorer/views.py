@@ -205,7 +205,8 @@ class Charts:
         present.figures.year_heat_traces. by="period": `trend` is by period ("2008-2012", ...), drawn as
         categories; `why` says why periods.
         """
-        codes = [c for c in wanted if c in set(trend["code"])]
+        present = set(trend["code"])  # once: inside the comprehension it was rebuilt for every code
+        codes = [c for c in wanted if c in present]
         cells, hidden, shapes, notes, n_hidden = figures.year_heat_traces(
             trend, codes, y_labels={c: self._ylabel(s, c, 44) for c in codes}, labels=frame_labels(s.frame, self.version),
             by=by, series_breaks=tab.SERIES_BREAKS)

@@ -198,7 +198,8 @@ def year_heat_traces(
     hidden-cells trace, series-break shapes, their annotations, number of hidden cells). A blank cell means
     none in scope that year; hidden means in scope but not shown.
     """
-    codes = [c for c in codes if c in set(table["code"])]
+    present = set(table["code"])  # once: inside the comprehension it was rebuilt for every code
+    codes = [c for c in codes if c in present]
     y = [y_labels.get(c, c) for c in codes]
     if by == "year":
         steps: list[Any] = sorted(int(v) for v in table["year"].unique())
