@@ -26,6 +26,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from lt_workbench.present.fmt import (
+    bare,
     interval_text,
     is_hidden,
     number,
@@ -89,7 +90,7 @@ def bar_share_traces(
     largest value drawn. For a figure already on screen (the explorer), which takes the traces only:
     building a whole figure with its template for every redraw would cost more than the query.
     """
-    rows = table.reset_index(drop=True)
+    rows = bare(table).reset_index(drop=True)
     names = [short_label(c, lab, 200) if with_codes else str(lab) for c, lab in zip(rows["code"], rows["label"], strict=False)]
     if code_after:
         y = [f"{wrap_label(str(lab), label_width, 2)} · {c}" for c, lab in zip(rows["code"], rows["label"], strict=True)]

@@ -18,7 +18,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from lt_workbench.present.fmt import display as _fmt
-from lt_workbench.present.fmt import is_hidden, number, short_label, wrap_label, year_span
+from lt_workbench.present.fmt import bare, is_hidden, number, short_label, wrap_label, year_span
 from lt_workbench.present.fmt import nan_number as _nan
 from lt_workbench.present.fmt import plain as _plain
 from lt_workbench.present.fmt import significant as _sig
@@ -198,6 +198,7 @@ def year_heat_traces(
     hidden-cells trace, series-break shapes, their annotations, number of hidden cells). A blank cell means
     none in scope that year; hidden means in scope but not shown.
     """
+    table = bare(table)
     present = set(table["code"])  # once: inside the comprehension it was rebuilt for every code
     codes = [c for c in codes if c in present]
     y = [y_labels.get(c, c) for c in codes]
