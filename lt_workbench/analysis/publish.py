@@ -190,11 +190,17 @@ def apply_disclosure(
 
     if disclosure not in ("restricted", "public"):
         raise TabulationError(f"unknown disclosure {disclosure!r}: use 'public' or 'restricted'")
-    rel = current_release() if disclosure == "public" else None
-    table, keyed, lifted = _lift_filters(table, attrs) if disclosure == "public" else (table, dict(attrs), [])
+    if disclosure == "restricted":
+        # Nothing is hidden or recorded: no question to key cells by, no filters to lift (each cost a parse of
+        # the filters and a copy of the table on every call).
+        plain = table.drop(columns=["suppressed"]) if "suppressed" in table.columns else table
+        done = sdc.protect_many([sdc.Request(plain)], mode="restricted", profile=profile, threshold=threshold)[0]
+        return _finish(done, attrs)
+    table, keyed, lifted = _lift_filters(table, attrs)
     req = _request(table, keyed, structural)
-    protected = sdc.protect_many([req], mode=disclosure, profile=profile, threshold=threshold, release=rel)[0]
-    return _finish(protected, attrs).drop(columns=lifted)
+    protected = sdc.protect_many([req], mode=disclosure, profile=profile, threshold=threshold, release=current_release())[0]
+    out = _finish(protected, attrs)
+    return out.drop(columns=lifted) if lifted else out
 
 
 def publish_many(tables: Sequence[pd.DataFrame], *, profile: str = "dfe", threshold: int | None = None) -> list[pd.DataFrame]:
