@@ -379,9 +379,7 @@ def _write(
     """Sort each checked chunk's documents (rejected, unchanged, replaced, new) as it arrives; then
     insert the rows taken, the derived rows and the records of the load, and commit. `say` tells a
     person at a terminal what the seconds after the progress bar are spent on."""
-    existing = {
-        rid: (sha, src) for rid, sha, src in con.execute("SELECT review_id, sha256, source_path FROM reviews").fetchall()
-    }
+    existing = {rid: (sha, src) for rid, sha, src in con.execute("SELECT review_id, sha256, source_path FROM reviews").fetchall()}
     started = dt.datetime.now()
     t_start = time.perf_counter()
     con.execute("BEGIN TRANSACTION")
@@ -393,7 +391,7 @@ def _write(
         batch: dict[str, list[pa.Table]] = {}
         pending_replaced: list[str] = []
         pending_second: list[tuple[str, str]] = []
-        spent = {"insert": 0.0, "derive": 0.0}
+        spent, held = {"insert": 0.0, "derive": 0.0}, 0  # held: bytes of the Arrow rows in `batch`
 
         def flush() -> None:
             """Insert the rows held so far, then their derived rows (a review's derived rows depend on its own rows only)."""
@@ -449,11 +447,13 @@ def _write(
                 _delete_reviews(con, REVIEW_TABLES, replaced)
             for table, data in taken_rows(chunk.tables, taken, load_id, started).items():
                 batch.setdefault(table, []).append(data)
+                held += data.nbytes  # counted as added (summing every held part at each chunk grew with the square)
             # Rows are held and inserted once per table (inserting chunk by chunk while the workers check
             # overlaps nothing on two cores and leaves more to merge at commit), but never more than
             # _FLUSH_BYTES of them (the Arrow side; DuckDB's transaction memory still grows with the batch).
-            if sum(part.nbytes for parts in batch.values() for part in parts) > _FLUSH_BYTES:
+            if held > _FLUSH_BYTES:
                 flush()
+                held = 0
         t0 = time.perf_counter()
         flush()
         result.second = [f"{rid} {coder}" for rid, coder in second_keys]
