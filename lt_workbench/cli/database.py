@@ -34,6 +34,12 @@ MaxDocOption = Annotated[
     typer.Option("--max-document-mb", metavar="MB", help="Largest review file read, in MB (default 64, or $LT_WORKBENCH_MAX_DOCUMENT_MB).",
                  show_default=False),
 ]
+MemoryOption = Annotated[
+    Optional[str],
+    typer.Option("--memory-limit", metavar="SIZE", help="DuckDB's memory limit while writing, e.g. 2GB (default "
+                 "$LT_WORKBENCH_MEMORY_LIMIT, else DuckDB's own: 80% of RAM); past it DuckDB spills to disk.", show_default=False),
+]
+
 
 def _print_problems(checked: Sequence[Any]) -> None:
     for c in checked:
@@ -83,7 +89,8 @@ def validate(paths: PathsArgument, max_document_mb: MaxDocOption = None) -> None
 
 
 @app.command()
-def load(paths: PathsArgument, db: DbOption = None, wait: WaitOption = "5m", max_document_mb: MaxDocOption = None) -> None:
+def load(paths: PathsArgument, db: DbOption = None, wait: WaitOption = "5m", max_document_mb: MaxDocOption = None,
+         memory_limit: MemoryOption = None) -> None:
     """Validate and load reviews into a new snapshot of the database, published atomically; invalid files are
     reported and skipped. Open explorers and reports keep working and see the new data at their next refresh."""
     from lt_workbench.model.load import load as run_load
@@ -91,7 +98,7 @@ def load(paths: PathsArgument, db: DbOption = None, wait: WaitOption = "5m", max
     seconds = parse_duration(wait)
     _sigterm_like_ctrl_c()
     try:
-        result = run_load(paths, db, wait=seconds, max_mb=max_document_mb, say=err)
+        result = run_load(paths, db, wait=seconds, max_mb=max_document_mb, say=err, memory_limit=memory_limit)
     except KeyboardInterrupt:  # between the handler and the load's own: nothing had begun
         raise LoadInterrupted("the load was interrupted before it began: the database is unchanged") from None
     _report(result)

@@ -41,11 +41,10 @@ from lt_workbench.model.rows import Columns, taken_rows
 from lt_workbench.model import second as _second
 from lt_workbench.model.validate import Checked, Problem, check_file
 
-
 __all__ = ["collect_paths", "collect_inputs", "check_paths", "load", "LoadResult", "REVIEW_TABLES", "package_version"]
 
 # Arrow rows held before they are inserted (inside the one transaction). It bounds those rows only: DuckDB keeps the
-# transaction's inserted rows in its own memory (up to its memory_limit, then spills) until the commit (RESULTS.md).
+# transaction's rows in its memory until the commit, up to its memory_limit (load(memory_limit=)), then spills.
 _FLUSH_BYTES = 512 * 1024 * 1024
 
 # Below this many files a process pool costs more than it saves.
@@ -312,6 +311,7 @@ def load(
     fresh: bool = False,
     max_mb: float | None = None,
     say: Callable[[str], None] | None = None,
+    memory_limit: str | None = None,
     _before_commit: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> LoadResult:
     """Validate and load review files into a new snapshot of the database, and publish it atomically.
@@ -321,8 +321,8 @@ def load(
     published snapshot throughout. A second writer waits up to `wait` seconds for the writer lock
     (DatabaseBusy past that). `fresh` starts from an empty database (rebuild). Raises LoadError
     when the load cannot run or fails (LoadInterrupted on Ctrl-C or SIGTERM); the published
-    database is then unchanged. `say` receives lines meant for a person (waiting for the lock,
-    writing; default: standard error); `_before_commit` is a test hook to simulate an interruption at the last moment.
+    database is then unchanged. `say` receives lines meant for a person (default: standard error). `memory_limit`
+    (e.g. "2GB"; default $LT_WORKBENCH_MEMORY_LIMIT, else DuckDB's 80% of RAM) bounds DuckDB's memory. `_before_commit`: tests.
     """
     inputs = list(inputs)
     path = Path(db) if db is not None else DEFAULT_DB
@@ -332,7 +332,7 @@ def load(
         found = collect_inputs(inputs)
         paths = found.files
         show = _shows_progress(progress, len(paths))
-        with writing(path, wait=wait, fresh=fresh, say=tell) as w:
+        with writing(path, wait=wait, fresh=fresh, say=tell, memory=memory_limit) as w:
             ensure_schema(w.con)
             chunks = _checked_chunks(paths, progress=progress, workers=workers, max_mb=max_mb)
             with contextlib.closing(chunks):

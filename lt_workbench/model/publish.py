@@ -53,7 +53,7 @@ from lt_workbench.model.files import (
     rebuild_hint, write_manifest, write_sources,
 )
 
-__all__ = ["WriterLock", "Writer", "writing", "held_signals", "content_hash"]
+__all__ = ["WriterLock", "Writer", "writing", "held_signals", "content_hash", "memory_limit", "MEMORY_LIMIT_ENV"]
 
 
 class WriterLock:
@@ -205,18 +205,38 @@ def _sigterm_unwinds() -> Iterator[list[int]]:
             signal.raise_signal(signal.SIGTERM)  # the default action ends the process here; a caller's handler runs
 
 
+# Names the memory limit of every writer's DuckDB connection (load, rebuild, upgrade, db.write) when no limit is given.
+MEMORY_LIMIT_ENV = "LT_WORKBENCH_MEMORY_LIMIT"
+
+
+def memory_limit(value: str | None = None) -> str | None:
+    """DuckDB's `memory_limit` for a writer's connection: `value`, else $LT_WORKBENCH_MEMORY_LIMIT, else None
+    (DuckDB's default: 80% of RAM). It bounds what DuckDB holds of a load's transaction (past it DuckDB spills
+    to `X.duckdb.next-PID.tmp`, removed with the unpublished copy). DatabaseError when DuckDB cannot read it."""
+    limit = value if value is not None else os.environ.get(MEMORY_LIMIT_ENV) or None
+    if limit is not None:
+        try:
+            duckdb.connect(":memory:", config={"memory_limit": limit}).close()
+        except duckdb.Error as e:
+            raise DatabaseError(f"memory limit {limit!r} is not a size DuckDB reads (e.g. 2GB, 512MB): {e}") from None
+    return limit
+
+
 @contextlib.contextmanager
-def writing(db: Path, *, wait: float = 0.0, fresh: bool = False, say: Callable[[str], None] | None = None) -> Iterator[Writer]:
+def writing(db: Path, *, wait: float = 0.0, fresh: bool = False, say: Callable[[str], None] | None = None,
+            memory: str | None = None) -> Iterator[Writer]:
     """Take the writer lock, open the next snapshot (a copy of the published one, or empty when `fresh`
-    or there is none) read-write, yield it; publish when the block ends normally, discard otherwise."""
+    or there is none) read-write with DuckDB's memory_limit from memory_limit(`memory`), yield it;
+    publish when the block ends normally, discard otherwise."""
+    limit = memory_limit(memory)
     with _sigterm_unwinds() as late:
-        with _writing(Path(db), wait, fresh, say) as w:
+        with _writing(Path(db), wait, fresh, say, limit) as w:
             yield w
         late.extend(w.interrupted)
 
 
 @contextlib.contextmanager
-def _writing(db: Path, wait: float, fresh: bool, say: Callable[[str], None] | None) -> Iterator[Writer]:
+def _writing(db: Path, wait: float, fresh: bool, say: Callable[[str], None] | None, limit: str | None) -> Iterator[Writer]:
     lock = WriterLock(db)
     lock.acquire(wait, say)
     try:
@@ -228,7 +248,7 @@ def _writing(db: Path, wait: float, fresh: bool, say: Callable[[str], None] | No
             _copy_checked(db, target)
         copied = time.perf_counter() - t0
         try:
-            con = duckdb.connect(str(target))
+            con = duckdb.connect(str(target), config={"memory_limit": limit} if limit else {})
         except duckdb.Error as e:
             _remove(target)
             raise explain(db, e, "cannot open the copy of") from e

@@ -302,3 +302,29 @@ def test_write_publishes_a_checksummed_snapshot_and_an_error_publishes_nothing(t
     with write(empty):
         pass
     assert verify_file(empty).startswith("matches snapshot") and snapshot(empty)["reviews"] == 0
+
+
+def test_a_memory_limit_given_or_from_the_environment_is_the_writer_connections_and_a_bad_one_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def limit_of(config: dict[str, str]) -> str:
+        con = duckdb.connect(":memory:", config=config)
+        try:
+            return str(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+        finally:
+            con.close()
+
+    seen: list[str] = []
+    record = lambda con: seen.append(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])  # noqa: E731
+    db = tmp_path / "m.duckdb"
+    monkeypatch.delenv("LT_WORKBENCH_MEMORY_LIMIT", raising=False)
+    load(FIRST[:2], db, _before_commit=record)  # DuckDB's own default
+    load(FIRST[2:4], db, memory_limit="123MB", _before_commit=record)
+    monkeypatch.setenv("LT_WORKBENCH_MEMORY_LIMIT", "77MB")
+    load(FIRST[4:6], db, _before_commit=record)
+    assert seen == [limit_of({}), limit_of({"memory_limit": "123MB"}), limit_of({"memory_limit": "77MB"})]
+    assert len(set(seen)) == 3
+    with pytest.raises(DatabaseError, match="memory limit 'lots' is not a size DuckDB reads"):
+        load(FIRST[6:8], db, memory_limit="lots")
+    assert _reviews(db) == 6
+    done = _cli("load", *map(str, FIRST[6:8]), "--db", str(db), "--memory-limit", "lots")
+    assert done.returncode == 2 and "memory limit 'lots'" in done.stderr and _reviews(db) == 6
