@@ -111,7 +111,8 @@ def current_release() -> Any:
 
 
 def question_of(attrs: Mapping[str, Any]) -> dict[str, Any]:
-    """What a table counts, from its attrs: frame, level, unit, filters (canonical values) and year basis."""
+    """What a table counts, from its attrs: frame, level, unit, filters (canonical values), year basis, and the
+    as-of date of a table judged at one (recommendation status, overdue ages): another date is another question."""
     where: dict[str, Any] = {}
     for k, v in dict(attrs.get("where") or {}).items():
         try:
@@ -119,8 +120,11 @@ def question_of(attrs: Mapping[str, Any]) -> dict[str, Any]:
             where[str(k)] = str(vals) if isinstance(vals, YearSpan) else sorted(str(x) for x in vals)
         except (WorkbenchError, TypeError, ValueError):
             where[str(k)] = str(v)
-    return {"frame": attrs.get("frame"), "level": attrs.get("level"), "unit": attrs.get("unit"), "where": where,
-            "year_basis": attrs.get("year_basis", "completed")}
+    question = {"frame": attrs.get("frame"), "level": attrs.get("level"), "unit": attrs.get("unit"), "where": where,
+                "year_basis": attrs.get("year_basis", "completed")}
+    if attrs.get("as_of"):
+        question["as_of"] = str(attrs["as_of"])
+    return question
 
 
 def _lift_filters(table: pd.DataFrame, attrs: Mapping[str, Any]) -> tuple[pd.DataFrame, dict[str, Any], list[str]]:

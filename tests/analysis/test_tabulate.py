@@ -577,6 +577,23 @@ def test_overdue_as_of_a_date(docs: list[dict], db: Path) -> None:
     assert list(t["due"]) == sorted(t["due"])
 
 
+def test_the_as_of_date_is_part_of_a_public_question(db: Path) -> None:
+    """Recommendation status at two dates are two questions, so one release publishes both. Before, the date was
+    not in the cells' identity: after a report (as of the last load) `lt-workbench overdue --as-of 2026-03-31`
+    failed with "the release's ledger holds count (kind clear_cut, code open) as 27, this snapshot as 35"."""
+    from lt_workbench.analysis.publish import public_release
+    from lt_workbench.analysis.recommendations import recommendation_status
+
+    dates = ("2010-01-01", "2030-01-01")
+    truth = [recommendation_status("kind", as_of=d, db=db) for d in dates]
+    assert not truth[0]["count"].equals(truth[1]["count"])  # the premise: the status groups differ between the dates
+    with public_release(db, name="two dates"):
+        shown = [recommendation_status("kind", as_of=d, db=db, disclosure="public") for d in dates]
+    for table, true in zip(shown, truth, strict=True):
+        rows = (table["kind"] != "All") & (table["count"].astype(str) != "c")
+        assert rows.any() and (table.loc[rows, "count"].astype(int) == true.loc[rows, "count"]).all()
+
+
 def test_unaddressed_patterns(docs: list[dict], db: Path) -> None:
     t = tab.unaddressed_patterns(level=1, db=db)
     for row in t.itertuples(index=False):
