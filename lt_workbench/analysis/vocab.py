@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal, Sequence
 
 import duckdb
@@ -315,8 +316,13 @@ def _items(dim: Dim, raw: Any) -> list[Any]:
     return vals
 
 
+@lru_cache(maxsize=256)
 def _allowed(dim: Dim, version: str) -> dict[str, str] | None:
-    """Accepted spellings (lower case) -> code: every code and every label of the dimension's vocabulary."""
+    """Accepted spellings (lower case) -> code: every code and every label of the dimension's vocabulary.
+
+    Cached (read only, never changed by callers): the shipped frames of a version do not change while running
+    (model.frames.taxonomy_frame is cached too), and every tabulation call with filters asks again.
+    """
     if dim.vocabulary:
         from lt_workbench.model.frames import taxonomy_frame
 
