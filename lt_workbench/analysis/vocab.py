@@ -7,9 +7,10 @@ filter values are checked against the taxonomy and always bound as parameters.
 from __future__ import annotations
 
 import difflib
+import weakref
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Literal, Sequence
+from typing import Any, Callable, Literal, Sequence, TypeVar
 
 import duckdb
 import pandas as pd
@@ -372,11 +373,44 @@ def canonical_where(parsed: Sequence[tuple[Dim, WhereValues]]) -> dict[str, str]
     return {d.name: str(v) if isinstance(v, YearSpan) else ",".join(str(x) for x in v) for d, v in parsed}
 
 
+_T = TypeVar("_T")
+
+# What each read-only connection has read of the database's taxonomy, by query and parameters. A reader's
+# connection sees one snapshot for as long as it is open (model/snapshot.py), so it would read the same again;
+# newer data means a new connection (the explorer's "load the new data", the CLI's connection per call) and so
+# an empty memo. A writable connection (a load, db.write) may change the taxonomy under it: never remembered.
+_READS: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], Any] | None] = weakref.WeakKeyDictionary()
+_UNSEEN: dict[tuple[Any, ...], Any] = {}  # marks a connection not met yet (never filled)
+
+
+def _read_only(con: duckdb.DuckDBPyConnection) -> bool:
+    rows = con.execute("SELECT readonly FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    return bool(rows and rows[0][0])
+
+
+def _remembered(con: duckdb.DuckDBPyConnection, key: tuple[Any, ...], read: Callable[[], _T]) -> _T:
+    """`read()` once per read-only connection and `key`; on any other connection every time."""
+    try:
+        memo = _READS.get(con, _UNSEEN)
+        if memo is _UNSEEN:
+            memo = _READS[con] = {} if _read_only(con) else None
+    except TypeError:  # not weakly referenceable: a stand-in for a connection
+        return read()
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    out: _T = memo[key]
+    return out
+
+
 def _codes(con: duckdb.DuckDBPyConnection, spec: FrameSpec, level: int | None, version: str) -> pd.DataFrame:
-    out = con.execute(query("frame_codes"), [spec.name, version, level, level]).df()
+    """The codes of a frame in the database's taxonomy (code, label, depth, sort_key, root), in frame order; a copy."""
+    out = _remembered(con, ("frame_codes", spec.name, version, level),
+                      lambda: con.execute(query("frame_codes"), [spec.name, version, level, level]).df())
     if out.empty:
         raise TabulationError(f"frame {spec.cli!r} has no codes in taxonomy {version!r}" + (f" at level {level}" if level else ""))
-    return out
+    return out.copy()
 
 
 def _sort_keys(con: duckdb.DuckDBPyConnection, dim: Dim, version: str) -> dict[Any, int]:
@@ -405,7 +439,7 @@ def _order(con: duckdb.DuckDBPyConnection, frame: str, version: str) -> dict[str
 
 def _terms(con: duckdb.DuckDBPyConnection, frame: str, version: str) -> list[tuple[Any, ...]]:
     """(code, label, depth, sort_key) of every code of `frame` in `version`, in frame order."""
-    return con.execute(query("frame_terms"), [frame, version]).fetchall()
+    return list(_remembered(con, ("frame_terms", frame, version), lambda: con.execute(query("frame_terms"), [frame, version]).fetchall()))
 
 
 def parse_where(items: Sequence[str]) -> dict[str, str]:
