@@ -16,6 +16,7 @@ from lt_workbench.analysis import stats
 from lt_workbench.analysis.plan import _connection, _Plan, _plan, refuse_public_area
 from lt_workbench.analysis.publish import apply_disclosure, profile_threshold
 from lt_workbench.analysis.shape import _ordered, _with_rates
+from lt_workbench.analysis.slicing import sliced_filters
 from lt_workbench.analysis.vocab import (
     _FACTOR_LEVELS,
     _TOTAL,
@@ -124,9 +125,11 @@ def _frequency_raw(
     return out
 
 
-def _margins(con: duckdb.DuckDBPyConnection, plan: _Plan, codes: pd.DataFrame, by: list[Dim]) -> list[pd.DataFrame]:
-    """Total rows ('All') for every additive `by` dimension, crossed with the others (geography nests)."""
-    additive = [d for d in by if plan.unit in d.single_per]
+def _margins(con: duckdb.DuckDBPyConnection, plan: _Plan, codes: pd.DataFrame, by: list[Dim],
+             keep: Sequence[Dim] = ()) -> list[pd.DataFrame]:
+    """Total rows ('All') for every additive `by` dimension (but those in `keep`), crossed with the others (geography
+    nests)."""
+    additive = [d for d in by if plan.unit in d.single_per and d not in keep]
     if not additive:
         return []
     geo = [n for n in ("area", "region", "nation") if any(d.name == n for d in additive)]
@@ -182,17 +185,18 @@ def frequency(
     """
     refuse_public_area(where, disclosure)
     where = dict(where or {})
+    slices: dict[str, pd.DataFrame] = {}
     with _connection(db, con) as c:
         plan = _plan(c, frame, unit, by, where, level, year_basis, periods, version)
         codes = _codes(c, plan.frame, level, version)
-        out = _frequency_raw(c, plan, codes, plan.by)
-        if totals and plan.by:
-            parts = [out, *_margins(c, plan, codes, plan.by)]
-            for d in plan.by:
-                if any(d.name in p.columns and (p[d.name].astype(object) == _TOTAL).any() for p in parts):
-                    for p in parts:
-                        p[d.name] = p[d.name].astype(object)
-            out = pd.concat(parts, ignore_index=True)
+        out = _with_totals(c, plan, codes, totals)
+        if disclosure == "public":
+            # Filtered to several values of a dimension (a range of years, a list of regions): the same table by that
+            # dimension without the filter, so the cells are linked to the single-value slices (analysis/slicing.py).
+            q = {"unit": unit, "where": canonical_where(plan.where)}
+            for k, dim in sliced_filters(q, [d.name for d in plan.by]):
+                sub = replace(plan, by=[*plan.by, dim], where=[(w, v) for w, v in plan.where if w.name != dim.name])
+                slices[k] = _with_totals(c, sub, codes, totals, keep=(dim,))
         not_recorded = _not_recorded(c, plan)
         out = _ordered(out, c, dict(zip(codes["code"], codes["sort_key"], strict=True)), plan.by, version)
     out = _with_rates(out)
@@ -218,7 +222,20 @@ def frequency(
         "partition": bool(partition),
         "description": _describe(plan, not_recorded),
     }
-    return apply_disclosure(out, attrs, disclosure=disclosure, profile=profile, threshold=threshold)
+    return apply_disclosure(out, attrs, disclosure=disclosure, profile=profile, threshold=threshold, slices=slices)
+
+
+def _with_totals(c: duckdb.DuckDBPyConnection, plan: _Plan, codes: pd.DataFrame, totals: bool, keep: Sequence[Dim] = ()) -> pd.DataFrame:
+    """The counts of `plan` by its `by` dimensions, with 'All' rows for the additive ones (but `keep`) if `totals`."""
+    out = _frequency_raw(c, plan, codes, plan.by)
+    if totals and plan.by:
+        parts = [out, *_margins(c, plan, codes, plan.by, keep)]
+        for d in plan.by:
+            if any(d.name in p.columns and (p[d.name].astype(object) == _TOTAL).any() for p in parts):
+                for p in parts:
+                    p[d.name] = p[d.name].astype(object)
+        out = pd.concat(parts, ignore_index=True)
+    return out
 
 
 def same_frame_warnings(plan: _Plan) -> list[str]:

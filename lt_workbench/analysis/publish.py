@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from lt_workbench.analysis.shape import _with_rates
+from lt_workbench.analysis.slicing import implied_filters, slice_requests
 from lt_workbench.analysis.vocab import _TOTAL, Disclosure, YearSpan, _dim, _values
 from lt_workbench.config import DEFAULT_TAXONOMY_VERSION
 from lt_workbench.exceptions import TabulationError, WorkbenchError
@@ -133,7 +134,8 @@ def _lift_filters(table: pd.DataFrame, attrs: Mapping[str, Any]) -> tuple[pd.Dat
     identity), and slices add up to the whole across tables (lines found by Problem.link_families). Without this,
     views filtered to each region and a national view would be unlinked families a reader could difference.
     Returns (table with the columns, attrs without those filters, the columns added)."""
-    where = dict(attrs.get("where") or {})
+    implied = implied_filters(table, attrs, _TOTAL)  # a trend by year over 2015..2025: each row is one year's slice
+    where = {k: v for k, v in dict(attrs.get("where") or {}).items() if k not in implied}
     lifted: dict[str, Any] = {}
     for k, v in where.items():
         try:
@@ -149,7 +151,7 @@ def _lift_filters(table: pd.DataFrame, attrs: Mapping[str, Any]) -> tuple[pd.Dat
         elif len(vals) == 1:
             lifted[str(k)] = (d.name, vals[0])
     if not lifted:
-        return table, dict(attrs), []
+        return table, {**attrs, "where": where}, []
     out = table.assign(**{name: value for name, value in lifted.values()})
     return out, {**attrs, "where": {k: v for k, v in where.items() if k not in lifted}}, [name for name, _ in lifted.values()]
 
@@ -188,8 +190,10 @@ def apply_disclosure(
     threshold: int | None = None,
     count_columns: Sequence[str] = ("count",),
     structural: Sequence[str] = (),
+    slices: Mapping[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
-    """Pass a tidy table through disclosure control (jointly with the current release, if any), keeping attrs."""
+    """Pass a tidy table through disclosure control (jointly with the current release, if any), keeping attrs;
+    slices: the table by each dimension it is filtered to several values of (see analysis/slicing.py)."""
     from lt_workbench.analysis import disclosure as sdc
 
     if disclosure not in ("restricted", "public"):
@@ -202,8 +206,9 @@ def apply_disclosure(
         return _finish(done, attrs)
     table, keyed, lifted = _lift_filters(table, attrs)
     req = _request(table, keyed, structural)
-    protected = sdc.protect_many([req], mode=disclosure, profile=profile, threshold=threshold, release=current_release())[0]
-    out = _finish(protected, attrs)
+    extra, links = slice_requests(table, attrs, slices, 1, structural) if slices else ([], [])
+    done = sdc.protect_many([req, *extra], profile=profile, threshold=threshold, release=current_release(), links=links)[0]
+    out = _finish(done, attrs)
     return out.drop(columns=lifted) if lifted else out
 
 

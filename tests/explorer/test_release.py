@@ -104,12 +104,10 @@ def test_region_views_then_the_nation_recover_nothing(sample_db: Path, tmp_path:
     assert attack(national, shown, truth, threshold) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Open (#12, disclosure package): a year range other than one year is part of a table's question, so views "
-    "2015-2025 and 2016-2025 are unlinked families, and their difference is every pattern's 2015 count, never "
-    "published and often 1-5. Protecting it needs the difference of nested spans as a cell of the joint problem."))
 def test_moving_the_year_slider_by_one_year_recovers_nothing(sample_db: Path, tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Views 2015-2025 and 2016-2025 differ by each pattern's 2015 count: both are linked to the single-year slices
+    (analysis/slicing.py), so the second hides what the difference would give away (#12)."""
     monkeypatch.setenv("LT_WORKBENCH_LEDGER", str(tmp_path / "releases.sqlite"))
     ex = Explorer(db=sample_db, disclosure="public", debounce=0)
     try:

@@ -46,7 +46,8 @@ denominator (single-valued frames such as age band).
 
 Known limits: lines are equalities only (a parent pattern's count is at least any child's is not
 used); cells of different frames or filters are linked only through an identical question
-(`question=`); the audit log, LP audit and ledger hold true values: restricted material.
+(`question=`), links (`protect_many(links=)`) and latent tables (`Request(latent=True)`: the single-value
+slices a range or list filter adds up from, analysis/slicing.py); the audit log, LP audit and ledger hold true values: restricted material.
 """
 
 from __future__ import annotations

@@ -78,6 +78,7 @@ class TableSpec:
     partition: bool
     question: Mapping[str, Any] = field(default_factory=dict)
     name: str = "table"
+    latent: bool = False  # cells no output shows unless another table (or an earlier output) does: see Problem.settle
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,9 @@ class Problem:
         self.fixed: dict[int, Fixed] = {}
         # per table spec: (count cell of each row, denominator cell of each row)
         self.rows: list[tuple[np.ndarray, np.ndarray]] = []
+        # cells of latent tables (the single-value slices under a range or list filter) and cells of published ones
+        self._latent_cells: set[int] = set()
+        self._shown_cells: set[int] = set()
 
     # -- cells
     def cell(self, family: str, coords: dict[str, Any], kind: str, value: int, extra: Any = None) -> int:
@@ -201,6 +205,7 @@ class Problem:
             ccell[r] = self.cell(fam_count, {**coords, "code": _plain(codes[r])}, "count", int(count[r]))
             dcell[r] = self.cell(fam_den, coords, "denominator", int(den[r]), extra=int(den[r]))
         self.rows.append((ccell, dcell))
+        (self._latent_cells if spec.latent else self._shown_cells).update(ccell.tolist(), dcell.tolist())
         for h in spec.hierarchies:
             self._declared_hierarchy(spec, h, is_total, ccell, dcell)
         if spec.partition:
@@ -310,6 +315,17 @@ class Problem:
                 raise DisclosureError(f"link {link.what} does not add up: parts sum to {sum(self.values[p] for p in parts)}, "
                                       f"total is {self.values[tot]}")
             self.add_line(tot, parts, link.what)
+
+    def settle(self) -> None:
+        """Cells of latent tables that no table of this problem shows and no earlier output published become latent
+        counts (unseen, protected like hidden cells); the others keep their identity and are what that output shows.
+
+        A latent cell keeps its key, so a later table publishing the same question (the slice by year or region) is
+        the same cell. Call after the release's earlier outputs are loaded (Release.load_into).
+        """
+        for c in self._latent_cells - self._shown_cells:
+            if c not in self.fixed and self.kind[c] not in UNSEEN_KINDS:
+                self.kind[c] = "latent"
 
     def unseen(self) -> dict[int, bool]:
         """Cells no output shows: cell -> True when it is a count to protect (latent), False for slack."""

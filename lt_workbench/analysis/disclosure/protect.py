@@ -84,6 +84,10 @@ class Request:
     free_text_columns: Sequence[str] | frozenset[str] = ()
     pseudonymised_areas: bool = False
     structural: Sequence[str] = ()  # line dimensions whose 'All' rows are not margins (recent + before = all)
+    # latent=True: a table nobody publishes (the single-value slices of a table filtered to a range or list, see
+    # analysis/slicing.py): its cells are unseen counts, protected like hidden cells, unless another table of the
+    # call or an earlier output of the release shows the same cell. protect_many returns it unrendered.
+    latent: bool = False
 
 
 @dataclass
@@ -187,7 +191,7 @@ def _prepare(req: Request) -> _Prepared:
     for c in in_lines:
         if c not in req.structural:
             total_row |= total_mask(work[c], markers[c])
-    spec = TableSpec(work, dim_cols, hierarchies, markers, bool(req.partition), dict(req.question), req.name)
+    spec = TableSpec(work, dim_cols, hierarchies, markers, bool(req.partition), dict(req.question), req.name, bool(req.latent))
     return _Prepared(spec, keys, removed, total_row, as_counts(work, "count"), as_counts(work, "denominator"))
 
 
@@ -306,6 +310,7 @@ def _protect_joint(preps: list[_Prepared], prof: Profile, thr: int, decimals: in
     problem.add_links(links)
     if release is not None:
         earlier = release.load_into(problem)
+    problem.settle()
     problem.link_families()
 
     # Rounding base of each cell: a total in any table is rounded as a total, so one cell shows one number.
@@ -313,6 +318,8 @@ def _protect_joint(preps: list[_Prepared], prof: Profile, thr: int, decimals: in
     n_cells = len(problem.keys)
     base: list[int | None] = [prof.rounding] * n_cells
     for p, (ccell, dcell) in zip(preps, problem.rows, strict=True):
+        if p.spec.latent:
+            continue
         for r in np.flatnonzero(p.total_row):
             base[int(ccell[r])] = tot_base
             base[int(dcell[r])] = tot_base
@@ -341,10 +348,11 @@ def _protect_joint(preps: list[_Prepared], prof: Profile, thr: int, decimals: in
     }
     if release is not None:
         facts.update(release.facts())
-    results = [_render(p, ccell, dcell, problem, sol, shown, prof, thr, decimals, facts)
+    results = [Protected(p.spec.table, _empty_audit(p.keys), "latent", prof.name, thr, "") if p.spec.latent
+               else _render(p, ccell, dcell, problem, sol, shown, prof, thr, decimals, facts)
                for p, (ccell, dcell) in zip(preps, problem.rows, strict=True)]
     if release is not None:
-        release.record(problem, [p.spec.name for p in preps], sol.reason, shown, lo, hi, prof.name, thr)
+        release.record(problem, [p.spec.name for p in preps if not p.spec.latent], sol.reason, shown, lo, hi, prof.name, thr)
     return results
 
 

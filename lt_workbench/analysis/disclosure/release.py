@@ -93,6 +93,8 @@ class Release:
         self._outputs: dict[int, str] = {}
         self._in_tx = False
         self._in_output = False
+        self._loaded_lines: set[tuple[str, tuple[str, ...]]] = set()
+        self._loaded_unseen: set[str] = set()
 
     # -- transaction: from reading the ledger to recording the output, one writer at a time. With hold=True
     # (a CLI command) recorded outputs stay uncommitted until commit(), so an output that is never written
@@ -176,8 +178,12 @@ class Release:
                 touching.setdefault(k, []).append(li)
         reached = set(problem.index) | {r[0] for r in rows}
         todo = list(reached)
+        walked: set[int] = set()  # each line once (a range's line has a part per year: once per part was quadratic)
         while todo:
             for li in touching.get(todo.pop(), ()):
+                if li in walked:
+                    continue
+                walked.add(li)
                 t, pk, _ = lines[li]
                 for k in (t, *pk):
                     if k not in reached:
@@ -190,10 +196,14 @@ class Release:
             rows += self.con.execute(f"SELECT {cols} FROM cells WHERE release_id = ? AND key IN ({','.join('?' * len(chunk))})",
                                      (rid, *chunk)).fetchall()
         used: set[str] = set()
+        self._loaded_unseen = set()
         for key, kind, family, coords, value, hidden, shown, lo, hi, oid in rows:
             c = problem.known(key, kind, family, json.loads(coords), int(value))
             name = self._outputs.get(int(oid), f"output {oid}")
-            problem.fixed[c] = Fixed(bool(hidden), None if shown is None else int(shown), int(lo), int(hi), name)
+            if kind not in UNSEEN_KINDS:
+                problem.fixed[c] = Fixed(bool(hidden), None if shown is None else int(shown), int(lo), int(hi), name)
+            else:  # a latent cell was never shown: nothing to keep hidden, and a table of this problem may show it
+                self._loaded_unseen.add(key)
             used.add(name)
         fams = sorted(set(problem.family))
         for i in range(0, len(fams), 500):
@@ -202,9 +212,11 @@ class Release:
                     f"SELECT family, additive FROM families WHERE release_id = ? AND family IN ({','.join('?' * len(chunk))})",
                     (rid, *chunk)):
                 problem.additive.setdefault(fam, set()).update(json.loads(additive))
+        self._loaded_lines = set()
         for total, pk, what in lines:
             if total in problem.index and all(p in problem.index for p in pk):
                 problem.add_line(problem.index[total], [problem.index[p] for p in pk], what)
+                self._loaded_lines.add((total, tuple(pk)))
         return sorted(used)
 
     def facts(self) -> dict[str, Any]:
@@ -223,7 +235,9 @@ class Release:
                     (self.snapshot, now, profile, threshold, self.database))
                 self.release_id = int(cur.lastrowid or 0)
             rid = self.release_id
-            new = [c for c in range(len(problem.keys)) if c not in problem.fixed]
+            # new: not published before (a latent cell loaded as such and still unseen is in the ledger already)
+            new = [c for c in range(len(problem.keys)) if c not in problem.fixed
+                   and not (problem.kind[c] in UNSEEN_KINDS and problem.keys[c] in self._loaded_unseen)]
             name = self.name if len(names) <= 1 else f"{self.name} ({len(names)} tables)"
             if len(names) == 1 and names[0] != "table":
                 name = f"{self.name}: {names[0]}"
@@ -232,15 +246,18 @@ class Release:
                 (rid, name, now, sum(1 for c in new if problem.kind[c] not in UNSEEN_KINDS),
                  sum(1 for c in new if c in reason and problem.kind[c] not in UNSEEN_KINDS)))  # published cells only
             oid = int(cur.lastrowid or 0)
+            # OR REPLACE: a cell an earlier output left latent (unseen) may be published now
             self.con.executemany(
-                "INSERT OR IGNORE INTO cells VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO cells VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(rid, problem.keys[c], problem.kind[c], problem.family[c], json.dumps(problem.coords[c], default=str),
                   problem.values[c], int(c in reason), None if c in reason else int(shown[c]),
                   int(lo[c]), int(hi[c]), oid) for c in new])
-            self.con.executemany(
+            keys = problem.keys
+            self.con.executemany(  # lines loaded from the ledger are there already
                 "INSERT OR IGNORE INTO lines VALUES (?, ?, ?, ?)",
-                [(rid, problem.keys[t], json.dumps([problem.keys[p] for p in parts]), what)
-                 for (t, parts), what in zip(problem.lines, problem.line_what, strict=True)])
+                [(rid, keys[t], json.dumps([keys[p] for p in parts]), what)
+                 for (t, parts), what in zip(problem.lines, problem.line_what, strict=True)
+                 if (keys[t], tuple(keys[p] for p in parts)) not in self._loaded_lines])
             for fam, dims in problem.additive.items():
                 self.con.execute("INSERT OR REPLACE INTO families VALUES (?, ?, ?)", (rid, fam, json.dumps(sorted(dims))))
             if self.hold:
