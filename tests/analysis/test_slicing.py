@@ -214,3 +214,21 @@ def test_a_latent_slice_is_shown_by_a_later_table_as_it_would_be_alone(tmp_path:
         with release(snapshot="s", ledger=tmp_path / "ledger.sqlite") as rel:
             shown = protect_many([Request(years, question={**q, "where": {}}, dims=["year"])], release=rel)[0].table
         assert shown["count"].tolist() == ["c", "c", 30, 12]
+
+
+def test_a_table_by_year_over_a_range_is_the_same_cells_as_the_table_by_year(corpus_db: Path, tmp_path: Path) -> None:
+    """A trend over 2015.. (by year, no 'All' row): each row is that year's slice, so a later table by year over all
+    years finds those cells published (one cell, one number) and records only the years before 2015 as new."""
+    from lt_workbench.analysis.disclosure import show_release
+
+    ledger = tmp_path / "ledger.sqlite"
+    tables = []
+    for where in ({"year": "2015.."}, {}):
+        with public_release(corpus_db, ledger=ledger, name=str(where)):
+            tables.append(tab.frequency("age-band", unit="child", by=["year"], where=where, db=corpus_db, disclosure="public"))
+    ranged, every = tables
+    both = every[every["year"] >= 2015].merge(ranged, on=["code", "year"], suffixes=("", "_r"))
+    assert len(both) == len(ranged) and both["count"].astype(str).tolist() == both["count_r"].astype(str).tolist()
+    new_cells = show_release(ledger)["cells"].tolist()
+    before = every[every["year"] < 2015]
+    assert new_cells[1] == len(before) + before["year"].nunique()  # the earlier years' counts and denominators only
