@@ -15,7 +15,8 @@ from lt_workbench.analysis import stats
 from lt_workbench.analysis.frequency import frequency
 from lt_workbench.analysis.plan import _coding_lists, _connection, _plan, _scope, refuse_public_area
 from lt_workbench.analysis.queries import query
-from lt_workbench.analysis.publish import _protect_pairs, _protect_recurrence, profile_threshold
+from lt_workbench.analysis.joint import _protect_pairs, _protect_recurrence
+from lt_workbench.analysis.publish import deliver, profile_threshold, tidy_build
 from lt_workbench.analysis.shape import _fisher_columns, _pct, rank
 from lt_workbench.analysis.vocab import (
     DIMENSIONS,
@@ -107,10 +108,10 @@ def recurrence(
         "test": "Fisher exact test, recent years against the years before; " + stats.OR_METHODS[or_kind] + "; " + stats.BH_METHOD,
         "description": f"Unit: review. Recent = {window}; before = up to {cutoff - 1}. Areas and regions are distinct counts.",
     }
-    out = _protect_recurrence(out, attrs, disclosure, profile, threshold)
-    if sort is not None or top is not None:
-        out = rank(out, {"count": ("reviews", False), "q": ("q_value", True)}, sort, top)
-    return out
+    def order(t: pd.DataFrame) -> pd.DataFrame:
+        return rank(t, {"count": ("reviews", False), "q": ("q_value", True)}, sort, top)
+
+    return _protect_recurrence(out, attrs, disclosure, profile, threshold, then=order if sort is not None or top is not None else None)
 
 
 
@@ -200,12 +201,23 @@ def funnel(
         if lvl is None:
             raise TabulationError(f"code {code!r} is not in frame {spec.cli!r} ({version})")
         table = frequency(frame, level=lvl, by=(by,), where=where, year_basis=year_basis, con=c, version=version,
-                          disclosure=disclosure, profile=profile, threshold=threshold)
+                          disclosure="restricted" if disclosure == "public" else disclosure, profile=profile, threshold=threshold)
         overall = frequency(frame, level=lvl, where=where, year_basis=year_basis, con=c, version=version)
     row = overall[overall["code"] == code]
     if row.empty:
         raise TabulationError(f"code {code!r} is not in frame {spec.cli!r} at level {lvl}")
     p0 = float(row["count"].iloc[0]) / float(row["denominator"].iloc[0]) if int(row["denominator"].iloc[0]) else float("nan")
+
+    def limits(shown: pd.DataFrame) -> pd.DataFrame:
+        return _funnel_limits(shown, code, p0, disclosure)
+
+    if disclosure == "public":  # the by-place table as frequency publishes it (one problem with a report's tables)
+        return deliver(tidy_build(table, {str(k): v for k, v in table.attrs.items()}, profile=profile, threshold=threshold).then(limits))
+    return limits(table)
+
+
+def _funnel_limits(table: pd.DataFrame, code: str, p0: float, disclosure: str) -> pd.DataFrame:
+    """The funnel rows of `code` from a (protected) by-place frequency table: limits around the overall share p0."""
     t = table[table["code"] == code].reset_index(drop=True)
     den = pd.to_numeric(t["denominator"], errors="coerce")
     lim = stats.funnel_limits(den.fillna(0).to_numpy(), p0 if np.isfinite(p0) else 0.0)

@@ -14,7 +14,8 @@ from lt_workbench.analysis import stats
 from lt_workbench.analysis.plan import _coding_lists, _connection, _Plan, _scope, _scope_plan, refuse_public_area
 from lt_workbench.analysis.queries import query
 from lt_workbench.analysis.frequency import frequency
-from lt_workbench.analysis.publish import _protect_cooccurrence, _restricted_note, profile_threshold, question_of
+from lt_workbench.analysis.joint import _protect_cooccurrence
+from lt_workbench.analysis.publish import _restricted_note, profile_threshold, question_of
 from lt_workbench.analysis.shape import rank
 from lt_workbench.analysis.vocab import UNIT_LABELS, Disclosure, _dim, _labels, _order, canonical_where
 from lt_workbench.config import DEFAULT_TAXONOMY_VERSION
@@ -122,20 +123,21 @@ def cooccurrence(
              "where": canonical_where(plan.where), "with_code": with_code,
              "level": level, "factor_level": factor_level if kind == "factor-pattern" else None,
              "test": ("Fisher exact test; " + stats.OR_METHODS[or_kind] + "; " + stats.BH_METHOD) if tests else None}
+    keys = {"lift": ("lift", False), "count": ("n_ab", False)}
+    if tests:
+        keys["q"] = ("q_value", True)
+
+    def order(t: pd.DataFrame) -> pd.DataFrame:
+        return rank(t, keys, sort, top) if sort is not None or top is not None else t
+
     if disclosure == "restricted":
         out["suppressed"] = False
         out.attrs.update(attrs)
         out.attrs.update({"disclosure": "restricted", "note": _restricted_note()})
-    else:
-        question = {**question_of({**attrs, "frame": "cooccurrence", "year_basis": year_basis}), "kind": kind,
-                    "factor_level": attrs["factor_level"]}
-        out = _protect_cooccurrence(out, attrs, profile, threshold, margins, question, or_kind)
-    if sort is not None or top is not None:
-        keys = {"lift": ("lift", False), "count": ("n_ab", False)}
-        if tests:
-            keys["q"] = ("q_value", True)
-        out = rank(out, keys, sort, top)
-    return out
+        return order(out)
+    question = {**question_of({**attrs, "frame": "cooccurrence", "year_basis": year_basis}), "kind": kind,
+                "factor_level": attrs["factor_level"]}
+    return _protect_cooccurrence(out, attrs, profile, threshold, margins, question, or_kind, then=order)
 
 
 def _public_margins(kind: str, unit: str, level: int, factor_level: int, where: Mapping[str, Any], year_basis: str, version: str,

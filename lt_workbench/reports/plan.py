@@ -4,12 +4,12 @@ Every public table a report shows is a *question* (an `Ask`: the tabulation, its
 arguments, with the report's scope filled in). Each report declares its questions in `plan(ctx)` in
 its sections module. In public mode `publish_plan` computes them restricted and protects the tidy
 ones (frequency, recommendation status, overdue ages, unaddressed patterns, the scope and
-proposed-sub-pattern counts) as ONE joint problem with `analysis.publish.publish_many`, inside
-`public_release(db, name="report NAME")`, so the report's tables join the database snapshot's
-release: what one table hides, no other table of the report, and no CLI call or explorer view of
-the same snapshot, lets a reader derive. Tables with several counts per row (recurrence,
-comparisons, funnels, co-occurrence) and the trend tests are then made, in the same release, in
-plan order. The context caches the results and hands them out when the notebook asks the same
+proposed-sub-pattern counts) and the tables with several counts per row (recurrence, comparisons,
+funnels, co-occurrence: their builds, collected with `analysis.publish.collect`) as ONE joint
+problem with `analysis.publish.protect_builds`, inside `public_release(db, name="report NAME")`, so
+the report's tables join the database snapshot's release: what one table hides, no other table of
+the report, and no CLI call or explorer view of the same snapshot, lets a reader derive. Trend
+tables and trend tests are then made, in the same release, in plan order. The context caches the results and hands them out when the notebook asks the same
 question, so a report's number is the release's number.
 
 A batch (`publish_batch`) protects the union of its reports' plans as one joint problem before any
@@ -36,13 +36,15 @@ from lt_workbench.exceptions import ReportError
 if TYPE_CHECKING:
     from lt_workbench.reports.context import ReportContext
 
-__all__ = ["Ask", "JOINT", "METHODS", "plan_of", "publish_plan", "publish_batch", "run_ask", "strict_plans", "scope_table",
+__all__ = ["Ask", "JOINT", "DEFERRED", "METHODS", "plan_of", "publish_plan", "publish_batch", "run_ask", "strict_plans", "scope_table",
            "proposed_counts", "STRICT_ENV", "publish_ask", "withheld", "same_profile"]
 
 STRICT_ENV = "LT_WORKBENCH_REPORT_PLAN"
 _SETTINGS = ("db", "con", "disclosure", "profile", "threshold")
 # Tabulations whose restricted output is a tidy table with its question in attrs: protected in one joint problem.
 JOINT = frozenset({"frequency", "recommendation_status", "overdue_ages", "unaddressed", "scope", "proposed"})
+# Tabulations with several counts per row: their builds (requests + links) join the same joint problem.
+DEFERRED = frozenset({"recurrence", "compare", "funnel", "cooccurrence"})
 
 
 def scope_table(*, where: Mapping[str, Any] | None = None, db: Any = None, disclosure: str = "restricted",
@@ -163,9 +165,10 @@ def plan_of(ctx: ReportContext) -> list[PlanItem]:
 
 
 def _publish(jobs: Sequence[tuple[ReportContext, Sequence[PlanItem]]], name: str) -> None:
-    """Protect every job's questions into its ctx.published, in one release scope, in waves: the tidy tables
-    of every job as ONE joint problem, then the other questions in plan order; then the follow-ups those
-    tables decided (e.g. a period table because too many years were hidden), the same way, until none is left."""
+    """Protect every job's questions into its ctx.published, in one release scope, in waves: the tidy tables and
+    the tables with several counts per row (recurrence, comparisons, funnels, co-occurrence) of every job as ONE
+    joint problem, then the others (trend, trend tests) in plan order; then the follow-ups those tables decided
+    (e.g. a period table because too many years were hidden), the same way, until none is left."""
     from lt_workbench.analysis.publish import public_release
 
     if not jobs:
@@ -176,14 +179,13 @@ def _publish(jobs: Sequence[tuple[ReportContext, Sequence[PlanItem]]], name: str
     with public_release(first.db, name=name):
         same_profile(first.profile, first.threshold)
         while any(items for _, items in waves):
-            restricted: dict[str, pd.DataFrame] = {}
+            builds: dict[str, Any] = {}
             for ctx, items in waves:
                 for ask in items:
-                    if isinstance(ask, Ask) and ask.method in JOINT and ask.key not in shown and ask.key not in restricted:
-                        restricted[ask.key] = run_ask(ask, disclosure="restricted", profile=ctx.profile, threshold=ctx.threshold,
-                                                      db=ctx.db)
-            if restricted:
-                shown.update(_publish_joint(restricted, first.profile, first.threshold))
+                    if isinstance(ask, Ask) and ask.key not in shown and ask.key not in builds and ask.method in JOINT | DEFERRED:
+                        builds[ask.key] = _build(ask, ctx)
+            if builds:
+                shown.update(_publish_joint(builds, first.profile, first.threshold))
             for ctx, items in waves:
                 for ask in items:
                     if isinstance(ask, Ask):
@@ -191,6 +193,28 @@ def _publish(jobs: Sequence[tuple[ReportContext, Sequence[PlanItem]]], name: str
                             shown[ask.key] = publish_ask(ask, ctx.profile, ctx.threshold, ctx.db)
                         ctx.published[ask.key] = shown[ask.key]
             waves = [(ctx, [a for item in items if not isinstance(item, Ask) for a in item(ctx)]) for ctx, items in waves]
+
+
+def _build(ask: Ask, ctx: ReportContext) -> Any:
+    """The build (analysis.publish.Build) of one planned question, or a withheld table if it cannot even be built."""
+    from lt_workbench.analysis.publish import collect, tidy_build
+    from lt_workbench.exceptions import DisclosureError
+
+    if ask.method in JOINT:
+        t = run_ask(ask, disclosure="restricted", profile=ctx.profile, threshold=ctx.threshold, db=ctx.db)
+        tidy = tidy_build(t, {str(k): v for k, v in t.attrs.items()}, profile=ctx.profile, threshold=ctx.threshold)
+        tidy.restricted = lambda: t
+        return tidy
+    try:
+        with collect() as got:
+            run_ask(ask, disclosure="public", profile=ctx.profile, threshold=ctx.threshold, db=ctx.db)
+    except DisclosureError as e:
+        return withheld(run_ask(ask, disclosure="restricted", profile=ctx.profile, threshold=ctx.threshold, db=ctx.db), str(e))
+    if len(got) != 1:
+        raise ReportError(f"internal: {ask.describe()} made {len(got)} public tables, expected one")
+    b = got[0]
+    b.restricted = lambda: run_ask(ask, disclosure="restricted", profile=ctx.profile, threshold=ctx.threshold, db=ctx.db)
+    return b
 
 
 def same_profile(profile: str, threshold: int | None) -> None:
@@ -207,24 +231,29 @@ def same_profile(profile: str, threshold: int | None) -> None:
         rel.abort()
 
 
-def _publish_joint(restricted: Mapping[str, pd.DataFrame], profile: str, threshold: int | None) -> dict[str, pd.DataFrame]:
-    """The tidy tables as one joint problem. If the release refuses it (an earlier output of the snapshot leaves
-    some table no safe pattern), each table is protected on its own in the release, and a table still refused
-    is withheld (every figure hidden, the reason in its note) rather than failing the whole report."""
-    from lt_workbench.analysis.publish import publish_many
+def _publish_joint(builds: Mapping[str, Any], profile: str, threshold: int | None) -> dict[str, pd.DataFrame]:
+    """The builds (tidy tables, recurrence, comparisons, funnels, co-occurrence) as ONE joint problem. If the release
+    refuses it (an earlier output of the snapshot leaves some table no safe pattern), each table is protected on its
+    own in the release, and a table still refused is withheld (every figure hidden, the reason in its note) rather
+    than failing the whole report."""
+    from lt_workbench.analysis.publish import protect_builds
     from lt_workbench.exceptions import DisclosureError
 
-    keys = list(restricted)
+    out = {k: b for k, b in builds.items() if isinstance(b, pd.DataFrame)}  # withheld before protection
+    keys = [k for k in builds if k not in out]
     try:
-        return dict(zip(keys, publish_many([restricted[k] for k in keys], profile=profile, threshold=threshold), strict=True))
+        out.update(zip(keys, protect_builds([builds[k] for k in keys]), strict=True))
+        return out
     except DisclosureError:
         pass
-    out = {}
     for k in keys:
         try:
-            out[k] = publish_many([restricted[k]], profile=profile, threshold=threshold)[0]
+            out[k] = protect_builds([builds[k]])[0]
         except DisclosureError as e:
-            out[k] = withheld(restricted[k], str(e))
+            restricted = builds[k].restricted
+            if restricted is None:
+                raise
+            out[k] = withheld(restricted(), str(e))
     return out
 
 

@@ -23,7 +23,8 @@ from scipy.optimize import linprog
 
 from lt_workbench.analysis import tabulate as tab
 from lt_workbench.analysis.disclosure import PROFILES
-from lt_workbench.analysis.publish import _protect_cooccurrence, apply_disclosure, public_release
+from lt_workbench.analysis.joint import _protect_cooccurrence
+from lt_workbench.analysis.publish import apply_disclosure, public_release
 from lt_workbench.exceptions import DisclosureError
 from lt_workbench.model.load import load
 
