@@ -142,7 +142,9 @@ def write_release(db: str | Path | None, out: str | os.PathLike[str], *, where: 
     facts: dict[str, Any] = {"release": "Explore Education Statistics tidy data standard", "tables": {}}
     from lt_workbench.analysis.publish import public_release
 
-    with public_release(db, name="export release"):  # joint with everything this snapshot's release published
+    # Joint with everything this snapshot's release published; hold=True: recorded in the ledger only once the
+    # files below are written (a failing write, e.g. an --out the user cannot write to, records nothing).
+    with public_release(db, name="export release", hold=True):
         for spec in tables:
             try:
                 table = tab.frequency(spec.frame, level=spec.level, by=("year", "nation", "region"), unit=spec.unit,  # type: ignore[arg-type]
@@ -164,16 +166,16 @@ def write_release(db: str | Path | None, out: str | os.PathLike[str], *, where: 
                                           "filters": about["filters"]}
             for key in ("snapshot", "versions", "command", "taxonomy_version", "written_at"):
                 facts[key] = about[key]
-
-    def writer(text: str) -> Any:
-        def write(tmp: Path) -> None:
-            tmp.write_text(text, encoding="utf-8")
-        return write
-
-    plan = {path: writer(text) for path, text in files.items()}
-    plan[folder / "release.meta.json"] = writer(dumps(facts))
-    atomic_write(plan)
+        plan = {path: _writer(text) for path, text in files.items()}
+        plan[folder / "release.meta.json"] = _writer(dumps(facts))
+        atomic_write(plan)
     return sorted(plan)
+
+
+def _writer(text: str) -> Any:
+    def write(tmp: Path) -> None:
+        tmp.write_text(text, encoding="utf-8")
+    return write
 
 
 def write_tables(db: str | Path | None, out: str | os.PathLike[str], *, command: str | None = None) -> list[Path]:

@@ -89,3 +89,27 @@ def test_a_failing_protection_writes_nothing(corpus_db: Path, tmp_path: Path, mo
     assert res.exit_code == 2 and "nothing was written" in res.output
     assert not out.exists() or not any(out.iterdir())
     assert frequency  # the real module is untouched
+
+
+def test_a_failing_write_records_nothing_in_the_release(corpus_db: Path, tmp_path: Path, monkeypatch) -> None:
+    """The tables are protected, then writing the files fails: the ledger holds no output, so nothing unpublished
+    constrains later outputs (and a rerun decides the same cells afresh)."""
+    from lt_workbench.analysis.disclosure import list_releases
+    from lt_workbench.export import release as export_release
+
+    ledger = tmp_path / "ledger.sqlite"
+    monkeypatch.setenv("LT_WORKBENCH_LEDGER", str(ledger))
+
+    def full_disk(files: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(export_release, "atomic_write", full_disk)
+    res = runner.invoke(app, ["export", "release", "--out", str(tmp_path / "release"), "--db", str(corpus_db)])
+    assert res.exit_code != 0
+    releases = list_releases(ledger)
+    assert releases.empty or int(releases["outputs"].sum()) == 0, releases
+    monkeypatch.undo()
+    monkeypatch.setenv("LT_WORKBENCH_LEDGER", str(ledger))
+    res = runner.invoke(app, ["export", "release", "--out", str(tmp_path / "release"), "--db", str(corpus_db)])
+    assert res.exit_code == 0, res.output
+    assert int(list_releases(ledger)["outputs"].sum()) == len(RELEASE_TABLES)  # one output per table
