@@ -14,6 +14,7 @@ is taken from its attrs, so cells of different tables that answer the same quest
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -162,9 +163,25 @@ def _request(table: pd.DataFrame, attrs: Mapping[str, Any], structural: Sequence
     question = question_of(attrs)
     if attrs.get("family"):
         question["family"] = attrs["family"]
+    level = attrs.get("level")
+    parents = _parents(str(attrs.get("frame")), tuple(str(c) for c in table["code"])) if isinstance(level, int) and level > 1 else {}
     return sdc.Request(table.drop(columns=[c for c in ("suppressed",) if c in table.columns]), lines=attrs.get("lines") or None,
                        totals=_TOTAL, partition=bool(attrs.get("partition")), dims=dims, question=question,
-                       name=str(attrs.get("table", "table")), structural=structural)
+                       name=str(attrs.get("table", "table")), structural=structural, parents=parents)
+
+
+@functools.lru_cache(maxsize=4)
+def _taxonomy_parents(version: str) -> dict[tuple[str, str], str]:
+    from lt_workbench.model.frames import taxonomy_frame
+
+    t = taxonomy_frame(version)
+    return {(str(f), str(c)): str(p) for f, c, p in zip(t["frame"], t["code"], t["parent"], strict=True) if isinstance(p, str) and p}
+
+
+def _parents(frame: str, codes: tuple[str, ...]) -> dict[str, str]:
+    """code -> parent code of a taxonomy frame's codes (a unit with a code counts for its parent: review_codes)."""
+    known = _taxonomy_parents(DEFAULT_TAXONOMY_VERSION)
+    return {c: known[frame, c] for c in codes if (frame, c) in known}
 
 
 def lifted_request(table: pd.DataFrame) -> Any:

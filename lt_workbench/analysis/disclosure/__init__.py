@@ -44,8 +44,11 @@ Lines (the ``lines`` argument) are hierarchies of additive dimensions, finest fi
 a declared line that does not add up is refused. ``partition=True``: the codes partition the
 denominator (single-valued frames such as age band).
 
-Known limits: lines are equalities only (a parent pattern's count is at least any child's is not
-used); cells of different frames or filters are linked only through an identical question
+Parent codes: with a code -> parent mapping (Request.parents; analysis.publish passes the taxonomy's),
+the audit also knows count(parent) ≥ count(child) for the same question one level up (inequality rows);
+the MIP does not, so a pattern failing only through them is repaired by hiding more.
+
+Known limits: parent ≤ sum of children + codings at the parent is not used; cells of different frames or filters are linked only through an identical question
 (`question=`), links (`protect_many(links=)`) and latent tables (`Request(latent=True)`: the single-value
 slices a range or list filter adds up from, analysis/slicing.py); the audit log, LP audit and ledger hold true values: restricted material.
 """

@@ -125,9 +125,10 @@ def lp_intervals(
     senses: Sequence[tuple[float, ...]] | None = None,
     cap: float | None = None,
     rhs: Sequence[float] | None = None,
+    rhs_upper: Sequence[float] | None = None,
 ) -> list[Interval]:
-    """min and max of each target variable subject to rows (each = its rhs, default 0) and bounds, by HiGHS
-    with warm starts.
+    """min and max of each target variable subject to rows (each = its rhs, default 0; with rhs_upper, rhs ≤ row ≤
+    rhs_upper, e.g. inf for an inequality row ≥ rhs) and bounds, by HiGHS with warm starts.
 
     senses: per target, which ends to solve ((1.0, -1.0) = min and max, the default; (-1.0,) = max only,
     the min then reported as the variable's lower bound).
@@ -157,7 +158,7 @@ def lp_intervals(
     lp.col_upper_ = np.where(np.isinf(upper), cap, upper)
     b = np.zeros(len(rows)) if rhs is None else np.asarray(rhs, dtype=float)
     lp.row_lower_ = b
-    lp.row_upper_ = b
+    lp.row_upper_ = b if rhs_upper is None else np.asarray(rhs_upper, dtype=float)
     cols: list[list[tuple[int, float]]] = [[] for _ in range(n)]
     for ri, row in enumerate(rows):
         for j, coef in row:
@@ -216,12 +217,14 @@ def audit_block(
     threshold: int,
     only: set[int] | None = None,
     unseen: Mapping[int, bool] | None = None,
+    ineqs: Sequence[tuple[int, int]] = (),
 ) -> list[CellAudit]:
     """Audit the hidden cells of one block of lines; shown_lo/hi give what a reader knows of shown cells.
 
     only: audit just these hidden cells (the others are still hidden in the LP); default every hidden cell.
     unseen: cells no output shows (cell -> audited), among `hidden`: a reader knows only x ≥ 0 of them, under
     both bounds; an audited one (a latent count) must not be confined to 1..threshold-1 when its true value is.
+    ineqs: (parent, child) pairs of cells, parent ≥ child, that a reader knows too (inequality rows of the LP).
     """
     unseen = unseen or {}
     # Variables: hidden cells and shown cells known only as an interval (rounded); a cell shown exactly is a
@@ -231,7 +234,8 @@ def audit_block(
     n = len(free)
     rows = []
     rhs = []
-    for tot, parts in lines:
+    n_eq = 0
+    for k, (tot, parts) in enumerate([*lines, *((a, (b,)) for a, b in ineqs)]):
         row = []
         b = 0.0
         for c, coef in ((tot, 1.0), *((p, -1.0) for p in parts)):
@@ -243,6 +247,8 @@ def audit_block(
         if row:
             rows.append(row)
             rhs.append(b)
+            n_eq += k < len(lines)
+    rhs_upper = None if len(rows) == n_eq else [*rhs[:n_eq], *([math.inf] * (len(rows) - n_eq))]
     lower = np.zeros(n)
     upper = np.zeros(n)
     targets = []
@@ -265,22 +271,22 @@ def audit_block(
     cells = free
     full = len(targets) <= FULL_AUDIT_TARGETS
     if full:
-        one = lp_intervals(n, rows, lower, upper, targets, cap=cap, rhs=rhs)
+        one = lp_intervals(n, rows, lower, upper, targets, cap=cap, rhs=rhs, rhs_upper=rhs_upper)
     else:
         # Knowing x ≥ 1 the lower end is at least 1, so a cell is confined iff its max ≤ threshold - 1, and
         # (the true value being feasible) pinned only if its max equals its true value: solve the max first,
         # the min only where that is so.
         one = lp_intervals(n, rows, lower, upper, targets, senses=[(1.0, -1.0) if j in both_ends else (-1.0,) for j in targets],
-                           cap=cap, rhs=rhs)
+                           cap=cap, rhs=rhs, rhs_upper=rhs_upper)
         again = [j for j, iv in zip(targets, one, strict=True) if iv.hi <= int(values[cells[j]])]
         if again:
-            exact = dict(zip(again, lp_intervals(n, rows, lower, upper, again, cap=cap, rhs=rhs), strict=True))
+            exact = dict(zip(again, lp_intervals(n, rows, lower, upper, again, cap=cap, rhs=rhs, rhs_upper=rhs_upper), strict=True))
             one = [exact.get(j, iv) for j, iv in zip(targets, one, strict=True)]
     for c in hidden:
         if c in col:
             lower[col[c]] = 0.0
     if full:
-        zero = lp_intervals(n, rows, lower, upper, targets, cap=cap, rhs=rhs)
+        zero = lp_intervals(n, rows, lower, upper, targets, cap=cap, rhs=rhs, rhs_upper=rhs_upper)
     else:
         # x ≥ 0 allows more than x ≥ 1, so its interval contains the x ≥ 1 one: a pass under x ≥ 1 is a pass
         # under x ≥ 0. Large blocks report that containment instead of solving again.

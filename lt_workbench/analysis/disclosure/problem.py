@@ -25,7 +25,7 @@ import pandas as pd
 
 from lt_workbench.exceptions import DisclosureError
 
-__all__ = ["TableSpec", "Fixed", "Latent", "Link", "Problem", "total_mask", "as_counts", "UNSEEN_KINDS"]
+__all__ = ["TableSpec", "Fixed", "Latent", "Link", "Problem", "total_mask", "as_counts", "UNSEEN_KINDS", "adjacent_levels"]
 
 # Cells no output shows; a reader knows only that they are whole numbers ≥ 0 tied to shown cells by lines
 # (e.g. the units with code a but not b under a co-occurrence table). "latent": a count of units that
@@ -55,6 +55,20 @@ def as_counts(table: pd.DataFrame, column: str) -> np.ndarray:
     return arr.astype(np.int64)
 
 
+def adjacent_levels(families: Sequence[str]) -> set[str]:
+    """The families one level up and down of each count family with a level (where a parent's or child's cells are)."""
+    out: set[str] = set()
+    for f in families:
+        try:
+            fam = json.loads(f)
+        except ValueError:
+            continue
+        level = fam.get("level") if isinstance(fam, dict) and fam.get("measure") == "count" else None
+        if isinstance(level, int) and not isinstance(level, bool):
+            out.update(_dumps({**fam, "level": lv}) for lv in (level - 1, level + 1) if lv >= 1)
+    return out
+
+
 def _plain(v: Any) -> Any:
     if isinstance(v, np.generic):
         return v.item()
@@ -79,6 +93,7 @@ class TableSpec:
     question: Mapping[str, Any] = field(default_factory=dict)
     name: str = "table"
     latent: bool = False  # cells no output shows unless another table (or an earlier output) does: see Problem.settle
+    parents: Mapping[str, str] = field(default_factory=dict)  # code -> parent code (a unit with the code counts for it)
 
 
 @dataclass(frozen=True)
@@ -133,6 +148,9 @@ class Problem:
         self.line_what: list[str] = []
         self._line_keys: set[tuple[int, tuple[int, ...]]] = set()
         self.fixed: dict[int, Fixed] = {}
+        # (parent, child): count(parent) ≥ count(child), the same question one level up (see link_parents)
+        self.parents: dict[str, str] = {}
+        self.ineqs: list[tuple[int, int]] = []
         # per table spec: (count cell of each row, denominator cell of each row)
         self.rows: list[tuple[np.ndarray, np.ndarray]] = []
         # cells of latent tables (the single-value slices under a range or list filter) and cells of published ones
@@ -206,6 +224,7 @@ class Problem:
             dcell[r] = self.cell(fam_den, coords, "denominator", int(den[r]), extra=int(den[r]))
         self.rows.append((ccell, dcell))
         (self._latent_cells if spec.latent else self._shown_cells).update(ccell.tolist(), dcell.tolist())
+        self.parents.update({str(k): str(v) for k, v in spec.parents.items()})
         for h in spec.hierarchies:
             self._declared_hierarchy(spec, h, is_total, ccell, dcell)
         if spec.partition:
@@ -297,6 +316,27 @@ class Problem:
                     if sum(self.values[p] for p in parts) == self.values[tot[0]]:
                         self.add_line(tot[0], parts, f"{dim}→total for {rest} (across tables)")
 
+    def link_parents(self) -> None:
+        """Inequalities a reader knows: a unit with a child code also counts for its parent (review_codes rolls codes
+        up), so count(parent) ≥ count(child) for the same question one level up, at the same coordinates."""
+        if not self.parents:
+            return
+        seen = set(self.ineqs)
+        for i, kind in enumerate(self.kind):
+            code = self.coords[i].get("code") if kind == "count" else None
+            parent = self.parents.get(str(code)) if code is not None else None
+            if parent is None:
+                continue
+            fam = json.loads(self.family[i])
+            level = fam.get("level")
+            if not isinstance(level, int) or level < 2:
+                continue
+            key = _dumps(["count", _dumps({**fam, "level": level - 1}), {**self.coords[i], "code": parent}, None])
+            j = self.index.get(key)
+            if j is not None and j != i and (j, i) not in seen:
+                seen.add((j, i))
+                self.ineqs.append((j, i))
+
     def add_links(self, links: Sequence[Link]) -> None:
         """Lines from links (cells of the tables already added, by row; unseen cells made here), checked to add up."""
         def cell_of(ref: CellRef) -> int:
@@ -333,7 +373,7 @@ class Problem:
 
     # -- structure
     def blocks(self) -> list[tuple[list[int], list[int]]]:
-        """Cells connected through lines: (cells, line indices) for each block with at least one line."""
+        """Cells connected through lines (and parent ≥ child inequalities): (cells, line indices) for each block."""
         n = len(self.keys)
         parent = list(range(n))
 
@@ -343,7 +383,7 @@ class Problem:
                 c = parent[c]
             return c
 
-        for tot, parts in self.lines:
+        for tot, parts in [*self.lines, *((a, (b,)) for a, b in self.ineqs)]:
             r = find(tot)
             for p in parts:
                 q = find(p)

@@ -88,6 +88,7 @@ class Request:
     # analysis/slicing.py): its cells are unseen counts, protected like hidden cells, unless another table of the
     # call or an earlier output of the release shows the same cell. protect_many returns it unrendered.
     latent: bool = False
+    parents: Mapping[str, str] = field(default_factory=dict)  # code -> parent code: count(parent) ≥ count(child)
 
 
 @dataclass
@@ -191,7 +192,8 @@ def _prepare(req: Request) -> _Prepared:
     for c in in_lines:
         if c not in req.structural:
             total_row |= total_mask(work[c], markers[c])
-    spec = TableSpec(work, dim_cols, hierarchies, markers, bool(req.partition), dict(req.question), req.name, bool(req.latent))
+    spec = TableSpec(work, dim_cols, hierarchies, markers, bool(req.partition), dict(req.question), req.name, bool(req.latent),
+                     dict(req.parents))
     return _Prepared(spec, keys, removed, total_row, as_counts(work, "count"), as_counts(work, "denominator"))
 
 
@@ -312,6 +314,7 @@ def _protect_joint(preps: list[_Prepared], prof: Profile, thr: int, decimals: in
         earlier = release.load_into(problem)
     problem.settle()
     problem.link_families()
+    problem.link_parents()
 
     # Rounding base of each cell: a total in any table is rounded as a total, so one cell shows one number.
     tot_base = prof.total_rounding if prof.total_rounding is not None else prof.rounding
@@ -341,7 +344,9 @@ def _protect_joint(preps: list[_Prepared], prof: Profile, thr: int, decimals: in
         "audit": (
             f"passed: {n_hidden} hidden cells, each with a feasible interval (LP, HiGHS) that pins no cell and "
             f"confines no count 1–{thr - 1} to 1–{thr - 1}, knowing x ≥ 0 and knowing x ≥ 1 "
-            f"(zeros are always shown); {len(problem.lines)} additive lines over {n_cells} cells"
+            f"(zeros are always shown); {len(problem.lines)} additive lines"
+            + (f" and {len(problem.ineqs)} parent ≥ child inequalities" if problem.ineqs else "")
+            + f" over {n_cells} cells"
             + (f", including {len(earlier)} earlier output(s) of the release" if earlier else "")
         ),
         "audit_hidden_cells": n_hidden,

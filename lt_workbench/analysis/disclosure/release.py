@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from lt_workbench.analysis.disclosure.problem import UNSEEN_KINDS, Fixed, Problem
+from lt_workbench.analysis.disclosure.problem import UNSEEN_KINDS, Fixed, Problem, adjacent_levels
 from lt_workbench.exceptions import DisclosureError
 
 __all__ = ["Release", "release", "ledger_path", "list_releases", "show_release", "reset_release", "open_release_id", "RESET_RISK"]
@@ -155,14 +155,15 @@ class Release:
     def load_into(self, problem: Problem) -> list[str]:
         """Add what this release already published that the new cells are tied to; returns the earlier outputs.
 
-        Loaded: every cell of the problem's families (a new cell may be one of them, or add up with them), and
+        Loaded: every cell of the problem's families (a new cell may be one of them, or add up with them; with a
+        code -> parent mapping, also the families one level up and down, for parent ≥ child), and
         then, transitively, every cell a recorded line ties to a loaded cell or to a new cell (a co-occurrence's
         n_ab and its unseen remainders behind a code's count, a comparison's rest and total behind a group's
         count), with those lines: a reader holds all of them, so the audit must too.
         """
         if self.release_id is None:
             return []
-        fams = sorted(set(problem.family))
+        fams = sorted(set(problem.family) | (adjacent_levels(sorted(set(problem.family))) if problem.parents else set()))
         rid = self.release_id
         self._outputs = {int(o): str(n) for o, n in self.con.execute(
             "SELECT output_id, name FROM outputs WHERE release_id = ?", (rid,))}

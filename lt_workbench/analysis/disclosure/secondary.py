@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
@@ -132,8 +133,15 @@ def solve(problem: Problem, threshold: int, shown_lo: Sequence[int], shown_hi: S
             sol.reason[c] = ("release", f"release: hidden by earlier output {fx.output!r}")
     for cells, line_ids in problem.blocks():
         if not line_ids:
-            continue
+            continue  # a hidden cell tied only by parent ≥ child is at least 1 and at most a shown count ≥ threshold
         lines = [problem.lines[i] for i in line_ids]
+        in_block = set(cells)
+        ineqs = [(a, b) for a, b in problem.ineqs if a in in_block]
+        extra: dict[str, Any] = {}  # only what the problem has (a test's stand-in for audit_block keeps its signature)
+        if unseen:
+            extra["unseen"] = unseen
+        if ineqs:
+            extra["ineqs"] = ineqs
         forced = [c for c in cells if c in sol.reason and (c not in unseen or c in primary)]
         if not forced:
             continue
@@ -167,7 +175,7 @@ def solve(problem: Problem, threshold: int, shown_lo: Sequence[int], shown_hi: S
                     f"publish it in a new release (a new snapshot, or `lt-workbench release reset --force`; {RESET_RISK})"
                 )
             audits = audit_block(cells, lines, values, hidden, shown_lo, shown_hi, threshold,
-                                 only=(hidden - passed.keys()) if passed else None, **({"unseen": unseen} if unseen else {}))
+                                 only=(hidden - passed.keys()) if passed else None, **extra)
             failing = [a for a in audits if a.problem]
             sol.rounds += 1
             if not failing:
