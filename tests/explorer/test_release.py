@@ -143,7 +143,10 @@ def test_a_view_visited_again_is_shown_as_published_without_protecting_again(sam
         ex.filters.set(region=None, years=(2008, 2025))
         ex.filters.set(region="north_west", years=(2015, 2025))
         pd.testing.assert_frame_equal(ex.tables["frequency"], first)
-        assert ex._snap.refused == refused and "recurrence" in refused
+        # The same views are refused again. A refused table is not kept (tentatively: only what is shown is
+        # published), so it is asked again on the revisit and its message names every earlier output it now
+        # conflicts with: the national views published in between can add to that list.
+        assert set(ex._snap.refused) == set(refused) and "recurrence" in refused
         assert len(show_release(ledger)) == outputs
     finally:
         ex.close()
