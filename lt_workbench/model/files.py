@@ -148,6 +148,8 @@ _CAUSES = (
     (re.compile(r"quota exceeded", re.I), "the disk quota is exceeded"),
     (re.compile(r"read-only file system", re.I), "the file system is read-only"),
     (re.compile(r"permission denied", re.I), "permission denied"),
+    (re.compile(r"out of memory", re.I), "DuckDB needed more memory than its limit (--memory-limit or $LT_WORKBENCH_MEMORY_LIMIT; "
+     "default 80% of RAM): raise it, or load in smaller batches"),
 )
 _DAMAGE = re.compile(
     r"not a valid DuckDB database|corrupt|checksum|serializ|deserializ|truncat|unexpected end|failed to read|"

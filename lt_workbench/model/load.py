@@ -459,11 +459,8 @@ def _write(
         result.second = [f"{rid} {coder}" for rid, coder in second_keys]
         t1 = time.perf_counter()
         _insert(con, "review_changes", changes)
-        errors = [
-            dict(load_id=load_id, source_path=c.source, error_no=k, pointer=p.pointer, message=p.message, review_id=c.review_id)
-            for c in result.rejected
-            for k, p in enumerate(c.problems, start=1)
-        ]
+        errors = [dict(load_id=load_id, source_path=c.source, error_no=k, pointer=p.pointer, message=p.message, review_id=c.review_id)
+                  for c in result.rejected for k, p in enumerate(c.problems, start=1)]
         _insert(con, "load_errors", errors)
         con.execute(
             "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -483,6 +480,8 @@ def _write(
             raise
         if isinstance(e, duckdb.Error) and "KeyboardInterrupt" in str(e):  # Ctrl-C met inside DuckDB's scan of our rows
             raise KeyboardInterrupt from e
+        while isinstance(e, duckdb.Error) and isinstance(e.__context__, duckdb.Error):  # the cause, not DuckDB's follow-on
+            e = e.__context__  # ("transaction is aborted", from tidying after it)
         if isinstance(e, duckdb.Error):
             message = str(explain(Path(db_label), e, "the load was stopped: cannot write"))
             if "unchanged" not in message:

@@ -271,17 +271,17 @@ def _publish(w: Writer) -> None:
     """Stamp a snapshot id, checkpoint and close, fsync, then the manifest and the rename (signals held)."""
     sid = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ") + "-" + secrets.token_hex(3)
     con = w.con
-    con.execute("CREATE TABLE IF NOT EXISTS workbench_meta (key VARCHAR NOT NULL, value VARCHAR NOT NULL)")
-    con.execute("DELETE FROM workbench_meta WHERE key IN ('snapshot_id', 'published_at')")
     published_at = dt.datetime.now().isoformat(sep=" ", timespec="seconds")
-    con.execute("INSERT INTO workbench_meta VALUES ('snapshot_id', ?), ('published_at', ?)", [sid, published_at])
-    have_reviews = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = 'reviews'"
-    ).fetchall()[0][0]
-    chash, n = content_hash(con) if have_reviews else ("none", 0)
-    sources = [r for (r,) in con.execute("SELECT source_path FROM reviews ORDER BY 1").fetchall()] if have_reviews else []
-    t0 = time.perf_counter()
-    try:
+    try:  # any DuckDB error from here to the close (out of memory, disk full) is told as its cause
+        con.execute("CREATE TABLE IF NOT EXISTS workbench_meta (key VARCHAR NOT NULL, value VARCHAR NOT NULL)")
+        con.execute("DELETE FROM workbench_meta WHERE key IN ('snapshot_id', 'published_at')")
+        con.execute("INSERT INTO workbench_meta VALUES ('snapshot_id', ?), ('published_at', ?)", [sid, published_at])
+        have_reviews = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = 'reviews'"
+        ).fetchall()[0][0]
+        chash, n = content_hash(con) if have_reviews else ("none", 0)
+        sources = [r for (r,) in con.execute("SELECT source_path FROM reviews ORDER BY 1").fetchall()] if have_reviews else []
+        t0 = time.perf_counter()
         con.execute("CHECKPOINT")
         con.close()
     except duckdb.Error as e:

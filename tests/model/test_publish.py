@@ -328,3 +328,6 @@ def test_a_memory_limit_given_or_from_the_environment_is_the_writer_connections_
     assert _reviews(db) == 6
     done = _cli("load", *map(str, FIRST[6:8]), "--db", str(db), "--memory-limit", "lots")
     assert done.returncode == 2 and "memory limit 'lots'" in done.stderr and _reviews(db) == 6
+    done = _cli("load", *map(str, FIRST[6:8]), "--db", str(db), "--memory-limit", "1MB")  # too little to work in
+    assert done.returncode == 2 and "DuckDB needed more memory than its limit (--memory-limit" in done.stderr
+    assert "the database is unchanged" in done.stderr and _reviews(db) == 6
