@@ -16,7 +16,7 @@ from lt_workbench.analysis.frequency import frequency
 from lt_workbench.analysis.plan import _coding_lists, _connection, _plan, _scope, refuse_public_area
 from lt_workbench.analysis.queries import query
 from lt_workbench.analysis.joint import _protect_pairs, _protect_recurrence
-from lt_workbench.analysis.publish import deliver, profile_threshold, tidy_build
+from lt_workbench.analysis.publish import Build, deliver, profile_threshold, tidy_build
 from lt_workbench.analysis.shape import _fisher_columns, _pct, rank
 from lt_workbench.analysis.vocab import (
     DIMENSIONS,
@@ -206,14 +206,29 @@ def funnel(
     row = overall[overall["code"] == code]
     if row.empty:
         raise TabulationError(f"code {code!r} is not in frame {spec.cli!r} at level {lvl}")
-    p0 = float(row["count"].iloc[0]) / float(row["denominator"].iloc[0]) if int(row["denominator"].iloc[0]) else float("nan")
+    if disclosure == "public":
+        # The by-place table and the overall cell as frequency publishes them, in one problem (with a report's tables):
+        # the centre line p0 is the published overall share, never the true one (p0 x denominator would give back an
+        # overall count the release hides), and hidden (c) when the overall count is.
+        places = tidy_build(table, {str(k): v for k, v in table.attrs.items()}, profile=profile, threshold=threshold)
+        whole = tidy_build(overall, {str(k): v for k, v in overall.attrs.items()}, profile=profile, threshold=threshold)
+        if places.links or whole.links:  # tidy_build makes links only for slices, which are not asked for here
+            raise TabulationError("funnel: unexpected links in a by-place build")
+        n = len(places.requests)
 
-    def limits(shown: pd.DataFrame) -> pd.DataFrame:
-        return _funnel_limits(shown, code, p0, disclosure)
+        def render(done: list[Any]) -> pd.DataFrame:
+            return _funnel_limits(places.render(done[:n]), code, _share(whole.render(done[n:]), code), disclosure)
 
-    if disclosure == "public":  # the by-place table as frequency publishes it (one problem with a report's tables)
-        return deliver(tidy_build(table, {str(k): v for k, v in table.attrs.items()}, profile=profile, threshold=threshold).then(limits))
-    return limits(table)
+        return deliver(Build([*places.requests, *whole.requests], render, [], profile, threshold))
+    return _funnel_limits(table, code, _share(overall, code), disclosure)
+
+
+def _share(overall: pd.DataFrame, code: str) -> float:
+    """count / denominator of `code` as the table shows them (NaN when either is hidden or the denominator is 0)."""
+    row = overall[overall["code"] == code]
+    count = pd.to_numeric(row["count"], errors="coerce").iloc[0]
+    den = pd.to_numeric(row["denominator"], errors="coerce").iloc[0]
+    return float(count) / float(den) if pd.notna(count) and pd.notna(den) and den else float("nan")
 
 
 def _funnel_limits(table: pd.DataFrame, code: str, p0: float, disclosure: str) -> pd.DataFrame:
@@ -221,9 +236,10 @@ def _funnel_limits(table: pd.DataFrame, code: str, p0: float, disclosure: str) -
     t = table[table["code"] == code].reset_index(drop=True)
     den = pd.to_numeric(t["denominator"], errors="coerce")
     lim = stats.funnel_limits(den.fillna(0).to_numpy(), p0 if np.isfinite(p0) else 0.0)
-    t["p0"] = 100.0 * p0
+    hidden = disclosure == "public" and not np.isfinite(p0)  # no centre line: no limits either
+    t["p0"] = "c" if hidden else 100.0 * p0
     for name in ("lower_95", "upper_95", "lower_998", "upper_998"):
-        t[name] = 100.0 * getattr(lim, name)
+        t[name] = np.nan if hidden else 100.0 * getattr(lim, name)
     pct = pd.to_numeric(t["percent"], errors="coerce")
     t["position"] = np.select(
         [pct.isna(), pct > t["upper_998"], pct > t["upper_95"], pct < t["lower_998"], pct < t["lower_95"]],

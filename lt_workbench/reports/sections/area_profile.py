@@ -173,16 +173,21 @@ def show_funnels(ctx: ReportContext, who: Mapping[str, Any], codes: Sequence[str
         dim = who["funnel_by"]
         points = pd.DataFrame({"name": [names.get(v, v) for v in t[dim]], "count": t["count"], "denominator": t["denominator"],
                                "percent": t["percent"]})
-        p0 = float(t["p0"].iloc[0]) if len(t) else 0.0
-        panels.append((f"{code} {labels.get(code, code)}", points, p0))
+        p0 = float(pd.to_numeric(t["p0"], errors="coerce").iloc[0]) if len(t) else 0.0
+        if pd.notna(p0):  # a hidden overall share (c): no centre line, so no panel
+            panels.append((f"{code} {labels.get(code, code)}", points, p0))
         mine = t[t[dim] == who["code"]]
         if len(mine):
             m = mine.iloc[0]
-            rows.append({"_label": f"{code} {labels.get(code, code)}", "count": m["count"], "percent": m["percent"], "p0": p0,
-                         "_where": m["position"] if m["position"] else "within limits"})
-    f.show(f.funnel_grid(panels, title=f"Funnel plots: {who['label']} among the places of its comparison group", unit="reviews",
-                         highlight=str(who["label"]),
-                         subtitle="Each dot is a place; the dashed (95%) and dotted (99.8%) lines show the range chance alone would give"))
+            where_ = m["position"] if m["position"] else "within limits"
+            rows.append({"_label": f"{code} {labels.get(code, code)}", "count": m["count"], "percent": m["percent"],
+                         "p0": p0 if pd.notna(p0) else "c", "_where": where_ if pd.notna(p0) else "no funnel: overall share hidden"})
+    if panels:
+        f.show(f.funnel_grid(panels, title=f"Funnel plots: {who['label']} among the places of its comparison group",
+                             unit="reviews",
+                             highlight=str(who["label"]),
+                             subtitle="Each dot is a place; the dashed (95%) and dotted (99.8%) lines show the range chance alone would "
+                                      "give"))
     if rows:
         frame = pd.DataFrame(rows)
         frame["_where"] = frame["_where"].replace({"c": "hidden (small numbers)"})
