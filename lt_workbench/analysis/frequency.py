@@ -329,7 +329,8 @@ def trend_tests(
     """One test for trend per code across years (method named in the output), with BH q-values across codes.
 
     `logistic` adds a step at the SCR to CSPR break so a change of regime is not read as a trend.
-    Public mode hides the test of a code whose total count is below the threshold.
+    Public mode hides the test of a code whose overall count the release hides (frequency() in public mode, same
+    question), which includes every count below the threshold.
     """
     thr = profile_threshold(profile, threshold)
     refuse_public_area(where, disclosure)
@@ -360,7 +361,14 @@ def trend_tests(
     out["q_value"], _ = stats.bh_adjust(out["p_value"])
     out["suppressed"] = False
     if disclosure == "public":
-        small = (out["count"] > 0) & (out["count"] < thr)
+        # A test is shown only where the code's overall count is shown: the count as frequency() publishes it in
+        # this release (one number, one place). Hiding by the true count alone (1..threshold-1) would show the
+        # test of a count the release hides as a secondary cell, and so tell a reader that count is at least the
+        # threshold. 0 < count < thr is kept as a guard (such counts are always hidden anyway).
+        national = frequency(frame, level=level, where=where, year_basis=year_basis, db=db, con=con,
+                             disclosure="public", profile=profile, threshold=threshold, version=version)
+        hidden = set(national.loc[pd.to_numeric(national["count"], errors="coerce").isna(), "code"])
+        small = ((out["count"] > 0) & (out["count"] < thr)) | out["code"].isin(hidden)
         out["suppressed"] = small
         for col in ("statistic", "p_value", "q_value", "direction"):
             out[col] = out[col].astype(object).where(~small, "c")

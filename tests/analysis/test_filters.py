@@ -311,3 +311,17 @@ def test_a_stale_database_is_reported_not_migrated(sample_db: Path, tmp_path: Pa
         tab.frequency("patterns", db=old)
     assert hashlib.sha256(old.read_bytes()).hexdigest() == before
     assert not Path(f"{old}.wal").exists()
+
+
+def test_trend_tests_hide_the_test_of_a_count_the_release_hides(sample_db: Path) -> None:
+    """A public trend test is shown only where the code's overall count is shown in the release. P4.2 among North
+    West reviews 2015-2025 is 6: recurrence hides it (above), and a trend test shown beside it would tell a reader
+    the hidden count is at least the threshold (before: tests were hidden by the true count, 1..4, alone)."""
+    with public_release(sample_db, name="recurrence then trend tests"):
+        rec = tab.recurrence(level=2, where=NW, db=sample_db, disclosure="public").set_index("code")
+        tests = tab.trend_tests(level=2, where=NW, db=sample_db, disclosure="public").set_index("code")
+        freq = tab.frequency("patterns", level=2, where=NW, db=sample_db, disclosure="public").set_index("code")
+    assert rec.loc["P4.2", "reviews"] == "c" and tests.loc["P4.2", "p_value"] == "c"
+    hidden = pd.to_numeric(freq["count"], errors="coerce").isna()
+    shown_test = tests["p_value"].astype(str) != "c"
+    assert not (shown_test & hidden.reindex(tests.index)).any()  # no test beside a hidden count
