@@ -28,12 +28,14 @@ from _common import machine, write_section  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 
 SESSION = r'''
-import json, os, sys, tempfile, time
+import atexit, json, os, shutil, sys, tempfile, time
 from pathlib import Path
 import lt_workbench
 from lt_workbench.explorer.widgets import Explorer
 dbp = Path(sys.argv[1])
-os.environ["LT_WORKBENCH_LEDGER"] = str(Path(tempfile.mkdtemp()) / "ledger.sqlite")
+scratch = tempfile.mkdtemp(prefix="lt-ranges-ledger-")
+atexit.register(shutil.rmtree, scratch, True)  # the session's ledger (about 25 MB) goes with the process
+os.environ["LT_WORKBENCH_LEDGER"] = str(Path(scratch) / "ledger.sqlite")
 ex = Explorer(db=dbp, disclosure="public", debounce=0)
 last, first = ex.filters.years.max, ex.filters.years.min
 steps = []
