@@ -28,8 +28,15 @@ from lt_workbench.present.fmt import wrap_label
 if TYPE_CHECKING:
     from lt_workbench.explorer.release import SessionRelease
 
-__all__ = ["Charts", "Snapshot", "EvidenceTarget", "BAR_COLOUR", "BAR_SELECTED", "hidden_share", "draw_year_view"]
+__all__ = ["Charts", "Snapshot", "EvidenceTarget", "BAR_COLOUR", "BAR_SELECTED", "NOTHING_SHOWN_PUBLIC", "hidden_share",
+           "draw_year_view"]
 
+# Why no bar is drawn in public mode. It never says which cells are small: a count hidden only because it could be
+# worked out would be known to be at least the threshold.
+NOTHING_SHOWN_PUBLIC = wrap_label(
+    "Nothing can be shown here in public mode (c): each count is small, or could be worked out from this table or "
+    "from what this database snapshot has already published (earlier views, CLI commands, reports). Widen the "
+    "filters, or use restricted mode inside the secure environment.", 80, 5)
 BAR_COLOUR = "#4f7cac"
 BAR_SELECTED = "#c0392b"
 
@@ -178,17 +185,19 @@ class Charts:
         ends = np.where(np.isnan(hi), pct, hi)
         notes = []
         if s.disclosure == "public" and hidden:
-            notes.append({"text": f"{hidden} {self._thing(s)}{'s' if hidden != 1 else ''} with small counts hidden (c)",
+            notes.append({"text": f"{hidden} {self._thing(s)}{'s' if hidden != 1 else ''} hidden (c)",
                           "xref": "paper", "yref": "paper", "x": 1, "y": 1.0, "xanchor": "right", "yanchor": "bottom",
                           "showarrow": False, "font": {"size": 11, "color": "#666"}})
         if not len(shown):
-            msg = ("Every count here is small and hidden in public mode (c): widen the filters"
+            msg = (NOTHING_SHOWN_PUBLIC
                    if s.disclosure == "public" else f"No {self._thing(s)} coded in these reviews")
             notes.append(centre_note(msg))
         with self.bar.batch_update():
             t = self.bar.data[0]
-            set_props(t, bars)
-            t.marker.color = [BAR_COLOUR] * len(shown)  # one colour per bar, so a clicked bar can be marked
+            # One colour per bar, so a clicked bar can be marked. Inside the builder's `marker`, not as a second
+            # edit: plotly.js refuses an update that sets marker and marker.color together ("cannot set marker.color
+            # and a parent attribute simultaneously"), and the browser kept the previous view's bars.
+            set_props(t, {**bars, "marker": {**bars["marker"], "color": [BAR_COLOUR] * len(shown)}})
             self.bar.layout.title.text = self._bar_title(s)
             self.bar.layout.xaxis.title.text = f"% of {tab.UNIT_LABELS[s.unit]} in scope (bars: 95% Wilson interval)"
             top_end = float(np.nanmax(ends)) if len(ends) else 0.0

@@ -175,6 +175,7 @@ _FIGURES_JS = """
   ticks: Array.from(gd.querySelectorAll('.yaxislayer-above .ytick text')).map(e => e.textContent),
   bars: gd.querySelectorAll('.bars .point path').length,
   paths: Array.from(gd.querySelectorAll('.bars .point path')).map(p => p.getAttribute('d')),
+  notes: ((gd.layout && gd.layout.annotations) || []).map(a => a.text || ''),
 }))
 """
 
@@ -299,12 +300,21 @@ def test_explorer_runs_and_redraws_in_jupyterlab(lab: Lab, tmp_path: Path) -> No
             region.select_option(label="North West")
             page.wait_for_function(
                 "(old) => { const g = document.querySelector('.jp-OutputArea .js-plotly-plot');"
-                " return g && g.data && JSON.stringify(Array.from(g.data[0].x)) !== old; }",
-                arg=json.dumps(x_before), timeout=60_000,
+                " return g && g.data && JSON.stringify(Array.from(g.data[0].x)) !== JSON.stringify(old); }",
+                arg=x_before, timeout=60_000,  # both sides stringified by the page (Python's json.dumps adds spaces)
             )
             expect(status).to_contain_text("North West")
+            region_figs = _figures(page)
+            # the bars were redrawn, with data (North West over all years has counts to show in public mode)
+            assert region_figs[0]["bars"] > 0 and region_figs[0]["paths"] != before[0]["paths"]
+            x_region = region_figs[0]["traces"][0]["x"]
+
+            # Public mode: a click on a bar reaches Python, which explains why evidence is not shown.
+            evidence = page.locator(".jp-OutputArea .ltw-evidence")
+            _click_first_bar(page)
+            expect(evidence).to_contain_text("not shown in public mode", timeout=30_000)
+
             # "since 2015": type into the year slider's readout, as a user can.
-            x_region = _bar_x(page)
             readout = page.locator(".jp-OutputArea .widget-hslider:has(label:text-is('Years')) .widget-readout").first
             readout.click()
             page.keyboard.press("Control+A")
@@ -313,13 +323,12 @@ def test_explorer_runs_and_redraws_in_jupyterlab(lab: Lab, tmp_path: Path) -> No
             expect(status).to_contain_text(f"2015–{last}", timeout=30_000)
             page.wait_for_function(
                 "(old) => { const g = document.querySelector('.jp-OutputArea .js-plotly-plot');"
-                " return g && g.data && JSON.stringify(Array.from(g.data[0].x)) !== old; }",
-                arg=json.dumps(x_region), timeout=60_000,
+                " return g && g.data && JSON.stringify(Array.from(g.data[0].x)) !== JSON.stringify(old); }",
+                arg=x_region, timeout=60_000,
             )
             after = _figures(page)
             x_after, y_after = after[0]["traces"][0]["x"], after[0]["traces"][0]["y"]
             assert (x_after, y_after) != (x_before, y_before)
-            assert after[0]["bars"] > 0 and after[0]["paths"] != before[0]["paths"]  # the bars were redrawn
             # ... with tabulate's numbers for these filters (public mode: suppressed patterns have no bar), asked in
             # the session's release: one number per question (protected alone, a range linked to its single-year
             # slices may hide differently from the session, which published the all-years views first)
@@ -333,16 +342,14 @@ def test_explorer_runs_and_redraws_in_jupyterlab(lab: Lab, tmp_path: Path) -> No
             shown = shown[(shown["n"] > 0) & shown["p"].notna()].sort_values("n", ascending=False, kind="mergesort").head(15)
             assert x_after == pytest.approx(list(shown["p"]))
             assert [y.rsplit(" · ", 1)[-1] for y in y_after] == list(shown["code"])
+            assert after[0]["bars"] == len(shown)
+            if not len(shown):  # on the sample, after the national and North West views: all hidden, and it says why
+                assert any(n.startswith("Nothing can be shown here in public mode") for n in after[0]["notes"]), after[0]["notes"]
             # The year heat map follows the filter too (its cells are the same patterns as the bars). In public mode
             # the session's release may refuse single years (and periods) beside the totals on the bars: then the
             # figure says so instead of drawing (on the sample, North West 2015-: a total of 10 over eight years).
             year = after[1]
             assert year["traces"][0]["y"] or year["title"] == "By year: not shown in public mode", year["title"]
-
-            # Public mode: a click on a bar reaches Python, which explains why evidence is not shown.
-            evidence = page.locator(".jp-OutputArea .ltw-evidence")
-            _click_first_bar(page)
-            expect(evidence).to_contain_text("not shown in public mode", timeout=30_000)
 
             # Restricted mode: the same click opens what reviewers wrote.
             page.locator(".jp-OutputArea .widget-toggle-buttons button", has_text="Restricted").first.click()

@@ -332,6 +332,35 @@ def test_a_filter_that_leaves_no_reviews_says_so(explorer: Explorer, con) -> Non
     assert len(explorer.bar.data[0].x) > 0 and not explorer.csv_button.disabled
 
 
+def test_the_guides_steps_in_public_mode_say_why_nothing_is_shown(con, sample_db: Path) -> None:
+    """The notebook's guide, one step at a time as a user clicks: all reviews, then North West, then 2015 onwards.
+
+    Asked after the national by-year heat map and the North West totals, every North West 2015- count is hidden
+    on the sample (a range total beside published single years and all-years totals gives thin years away). The
+    figure must say so truthfully: not "every count is small" (most are not), and never which cells are small.
+    """
+    from lt_workbench.explorer.views import NOTHING_SHOWN_PUBLIC
+
+    ex = Explorer(con=con, debounce=0)
+    try:
+        assert len(ex.bar.data[0].x) > 0
+        ex.filters.region.value = "north_west"
+        assert len(ex.bar.data[0].x) > 0
+        ex.filters.years.value = (2015, ex.filters.years.max)
+        where = {"region": "north_west", "year": range(2015, ex.filters.years.max + 1)}
+        public = in_release(sample_db, tab.frequency, "patterns", level=2, where=where, con=con)
+        assert_bar_matches(ex, public)
+        restricted = tab.frequency("patterns", level=2, where=where, con=con, disclosure="restricted")
+        threshold = int(public.attrs["threshold"])
+        assert public["suppressed"].astype(bool).all()  # planted by the sequence above (see the docstring)
+        assert (restricted["count"] >= threshold).any()  # ... so "every count is small" would be false
+        notes = [a.text for a in ex.bar.layout.annotations]
+        assert notes == [f"{len(public)} patterns hidden (c)", NOTHING_SHOWN_PUBLIC]
+        assert "small and hidden" not in " ".join(notes) and "worked out" in NOTHING_SHOWN_PUBLIC
+    finally:
+        ex.close()
+
+
 def test_public_mode_protects_numbers_and_hides_evidence(con, sample_db: Path) -> None:
     ex = Explorer(con=con, debounce=0)  # public is the default
     try:
