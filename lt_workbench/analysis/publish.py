@@ -47,6 +47,7 @@ class _Scope:
     opened: Any = None
     stack: list[Any] = field(default_factory=list)
     hold: bool = False
+    cache: Any = None  # a disclosure.LedgerCache the caller keeps between scopes (an explorer session), or None
 
 
 _SCOPE: ContextVar[_Scope | None] = ContextVar("lt_workbench_release_scope", default=None)
@@ -63,19 +64,22 @@ def _succeeded(exc: BaseException | None) -> bool:
 
 @contextmanager
 def public_release(db: str | Path | None = None, *, name: str = "output", ledger: str | Path | None = None,
-                   snapshot: str | None = None, hold: bool = False) -> Iterator[None]:
+                   snapshot: str | None = None, hold: bool = False, cache: Any = None) -> Iterator[None]:
     """Every public table made inside joins the open release of the database's snapshot (opened on first use).
 
     hold=True (each CLI command): what the tables published is recorded in the ledger only when the block
     ends without an error, i.e. once the output has been written; an error (a bad --out, a crash) forgets
     it. The ledger is locked for writing from the first public table to the end of the block, so hold only
     short blocks. A public_release opened inside a held one for the same database joins it.
+
+    cache: a `disclosure.LedgerCache` kept by the caller across scopes (one per explorer session): what the
+    release published is then read back from the ledger incrementally instead of afresh for every table.
     """
     outer = _SCOPE.get()
     if outer is not None and outer.hold and (outer.db, outer.ledger, outer.snapshot) == (db, ledger, snapshot):
         yield
         return
-    scope = _Scope(db, name, ledger, snapshot, hold=hold)
+    scope = _Scope(db, name, ledger, snapshot, hold=hold, cache=cache)
     token = _SCOPE.set(scope)
     error: BaseException | None = None
     try:
@@ -107,7 +111,7 @@ def current_release() -> Any:
 
             snap = str(snapshot(scope.db)["content_hash"])
         scope.opened = Release(scope.ledger or ledger_path(scope.db), snap, name=scope.name, database=str(scope.db or ""),
-                               hold=scope.hold)
+                               hold=scope.hold, cache=scope.cache)
     return scope.opened
 
 

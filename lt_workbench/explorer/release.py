@@ -11,8 +11,13 @@ uses: `<database>.releases.sqlite` beside the database file, or `$LT_WORKBENCH_L
 Only what is shown is published: a view that tries two tables and draws one (the year heat map: single
 years, else five-year periods) asks them `tentatively`, and the one not drawn is forgotten, not recorded.
 The tables kept for revisits belong to the release they were published in: when that release is no
-longer the open one (`lt-workbench release reset --force`, or a reset and new outputs elsewhere), they
-are dropped and the next view is protected against the new release.
+longer the open one (`lt-workbench release reset --force`, or a reset and new outputs elsewhere, or the ledger
+file deleted and made again, whose first release is numbered 1 again), they are dropped and the next view is
+protected against the new release.
+
+What the release published is read back from the ledger through one `LedgerCache` per session (decoded once,
+then only what the ledger gained since the last table: other views, CLI commands, reports, other sessions; see
+analysis/disclosure/ledger_cache.py), instead of afresh for every new table.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from typing import Any, Callable
 import duckdb
 import pandas as pd
 
-from lt_workbench.analysis.disclosure import ledger_path, open_release_id
+from lt_workbench.analysis.disclosure import LedgerCache, ledger_path, open_release_key
 from lt_workbench.analysis.publish import public_release
 from lt_workbench.exceptions import DisclosureError, TabulationError
 from lt_workbench.model.publish import content_hash
@@ -74,7 +79,9 @@ class SessionRelease:
         # Public tables (or refusals) this session already got, by question: a view visited again shows them as
         # they were, without protecting again (the release fixed those cells; protecting again gives the same).
         self._seen: OrderedDict[str, pd.DataFrame | DisclosureError] = OrderedDict()
-        self._release_id: int | None = None  # the open release the kept tables were published in (None: none yet)
+        # the open release the kept tables were published in: (the ledger's id, the release's id); None: none yet
+        self._release_id: tuple[str, int] | None = None
+        self._ledger = LedgerCache()  # what the release published, decoded, kept up to date (analysis/disclosure)
         self._pending: list[str] | None = None  # inside `tentatively`: questions asked, kept only if the block keeps them
 
     def reopened(self, con: duckdb.DuckDBPyConnection) -> None:
@@ -83,6 +90,7 @@ class SessionRelease:
         self._snapshot = None
         self._seen.clear()
         self._release_id = None
+        self._ledger.clear()
 
     def snapshot(self) -> str:
         """The content hash of the data the explorer's connection reads (the release's key)."""
@@ -156,8 +164,8 @@ class SessionRelease:
                     self._seen.pop(key, None)
             self._release_id = self._open_release()
 
-    def _open_release(self) -> int | None:
-        return open_release_id(ledger_path(self.path), self.snapshot())
+    def _open_release(self) -> tuple[str, int] | None:
+        return open_release_key(ledger_path(self.path), self.snapshot())
 
     def _sync(self) -> None:
         """Drop the kept tables when the release they were published in is no longer open (a `release reset --force`):
@@ -180,7 +188,7 @@ class SessionRelease:
             raise TabulationError(
                 "public mode keeps a release ledger beside the database file, but this explorer reads an in-memory "
                 "database: open it with Explorer(db=PATH), or set LT_WORKBENCH_LEDGER to a ledger file")
-        with public_release(self.path, name=f"{self.name} · {view}", snapshot=self.snapshot(), hold=hold):
+        with public_release(self.path, name=f"{self.name} · {view}", snapshot=self.snapshot(), hold=hold, cache=self._ledger):
             yield
 
 

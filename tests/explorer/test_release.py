@@ -211,3 +211,29 @@ def test_a_refusal_that_suggests_reset_force_says_what_it_risks(sample_db: Path,
         assert "withdrawn" in note and "…" not in note  # the whole reason, risk included, in the figure
     finally:
         ex.close()
+
+
+def test_a_recreated_ledger_drops_the_views_kept_for_revisits(sample_db: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ledger file deleted and made again numbers its first release 1, like the old one: a view visited again
+    must be protected against (and recorded in) the new ledger's release, which the CLI has published into meanwhile,
+    not shown from the session's memory of the old ledger, which the new release knows nothing about."""
+    from lt_workbench.analysis.disclosure import open_release_id, show_release
+    from lt_workbench.analysis.publish import public_release
+
+    ledger = tmp_path / "releases.sqlite"
+    monkeypatch.setenv("LT_WORKBENCH_LEDGER", str(ledger))
+    ex = Explorer(db=sample_db, disclosure="public", debounce=0)
+    try:
+        snap = ex.release.snapshot()
+        ex.filters.set(region="north_west")
+        assert open_release_id(ledger, snap) == 1
+        ledger.unlink()
+        with public_release(sample_db, name="CLI", snapshot=snap):
+            tab.frequency("patterns", level=1, by=("region",), con=ex.con, disclosure="public")
+        assert open_release_id(ledger, snap) == 1 and list(show_release(ledger)["name"]) == ["CLI: frequency"]
+        ex.filters.set(region=None)  # the opening view again
+        names = list(show_release(ledger)["name"])
+    finally:
+        ex.close()
+    assert any(n.startswith("explorer session") for n in names), names

@@ -71,10 +71,12 @@ from lt_workbench.analysis.disclosure.profiles import (
 from lt_workbench.analysis.disclosure.protect import ADDS_UP_NOTE, Protected, Request, protect, protect_many, write_audit
 from lt_workbench.analysis.disclosure.release import (
     RESET_RISK,
+    LedgerCache,
     Release,
     ledger_path,
     list_releases,
     open_release_id,
+    open_release_key,
     release,
     reset_release,
     show_release,
@@ -95,6 +97,8 @@ __all__ = [
     "show_release",
     "reset_release",
     "open_release_id",
+    "open_release_key",
+    "LedgerCache",
     "RESET_RISK",
     "Interval",
     "CellAudit",

@@ -26,10 +26,12 @@ from typing import Any
 
 import pandas as pd
 
+from lt_workbench.analysis.disclosure.ledger_cache import LedgerCache
 from lt_workbench.analysis.disclosure.problem import UNSEEN_KINDS, Fixed, Problem, adjacent_levels
 from lt_workbench.exceptions import DisclosureError
 
-__all__ = ["Release", "release", "ledger_path", "list_releases", "show_release", "reset_release", "open_release_id", "RESET_RISK"]
+__all__ = ["Release", "release", "ledger_path", "list_releases", "show_release", "reset_release", "open_release_id",
+           "open_release_key", "RESET_RISK", "LedgerCache"]
 
 RESET_RISK = ("tables of the old and the new release are not protected against each other: a reader who has both can "
               "combine them to recover hidden numbers, so use it only if the old release's outputs were never published "
@@ -53,6 +55,7 @@ CREATE TABLE IF NOT EXISTS lines (
   PRIMARY KEY (release_id, total, parts));
 CREATE TABLE IF NOT EXISTS families (
   release_id INTEGER NOT NULL, family TEXT NOT NULL, additive TEXT NOT NULL, PRIMARY KEY (release_id, family));
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
@@ -82,7 +85,7 @@ class Release:
     """The open release of one snapshot: loads what it published into a problem, records new outputs."""
 
     def __init__(self, ledger: str | Path, snapshot: str, *, name: str = "output", database: str = "",
-                 hold: bool = False) -> None:
+                 hold: bool = False, cache: LedgerCache | None = None) -> None:
         self.path = Path(ledger)
         self.snapshot = snapshot
         self.name = name
@@ -95,6 +98,10 @@ class Release:
         self._in_output = False
         self._loaded_lines: set[tuple[str, tuple[str, ...]]] = set()
         self._loaded_unseen: set[str] = set()
+        # What is read back from the ledger, decoded; a session (the explorer) passes one it keeps between tables.
+        self.cache = cache if cache is not None else LedgerCache()
+        self.ledger_id = ""
+        self._uncommitted = False  # outputs recorded (held) and not yet committed
 
     # -- transaction: from reading the ledger to recording the output, one writer at a time. With hold=True
     # (a CLI command) recorded outputs stay uncommitted until commit(), so an output that is never written
@@ -103,6 +110,9 @@ class Release:
         if not self._in_tx:
             self.con.execute("BEGIN IMMEDIATE")
             self._in_tx = True
+            # The ledger file's own id (a recreated ledger numbers its releases from 1 again): what a cache is keyed on.
+            self.con.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('ledger_id', lower(hex(randomblob(16))))")
+            self.ledger_id = str(self.con.execute("SELECT value FROM meta WHERE key = 'ledger_id'").fetchone()[0])
         if self.hold and not self._in_output:
             self.con.execute("SAVEPOINT output")
             self._in_output = True
@@ -117,9 +127,16 @@ class Release:
             self.con.execute("ROLLBACK TO output")
             self.con.execute("RELEASE output")
             self._in_output = False
+            self._rolled_back()
         elif self._in_tx and not self.hold:
             self.con.execute("ROLLBACK")
             self._in_tx = False
+            self._rolled_back()
+
+    def _rolled_back(self) -> None:
+        """A cache brought up to date while this connection held uncommitted outputs may hold rows that are gone now."""
+        if self.cache.tentative:
+            self.cache.clear()
 
     def commit(self) -> None:
         """Record for good every output protected so far (held outputs: call once they have been written)."""
@@ -129,12 +146,16 @@ class Release:
         if self._in_tx:
             self.con.execute("COMMIT")
             self._in_tx = False
+            self._uncommitted = False
+            self.cache.tentative = False
 
     def close(self) -> None:
         """Close the ledger; whatever was not committed is forgotten (held outputs that were never written)."""
         if self._in_tx:
             self.con.execute("ROLLBACK")
             self._in_tx = self._in_output = False
+            self._uncommitted = False
+            self._rolled_back()
         self.con.close()
 
     def check_profile(self, profile: str, threshold: int) -> None:
@@ -165,19 +186,14 @@ class Release:
             return []
         fams = sorted(set(problem.family) | (adjacent_levels(sorted(set(problem.family))) if problem.parents else set()))
         rid = self.release_id
-        self._outputs = {int(o): str(n) for o, n in self.con.execute(
-            "SELECT output_id, name FROM outputs WHERE release_id = ?", (rid,))}
-        qmarks = ",".join("?" * len(fams))
-        cols = "key, kind, family, coords, value, hidden, shown, lo, hi, output_id"
-        rows = self.con.execute(f"SELECT {cols} FROM cells WHERE release_id = ? AND family IN ({qmarks})", (rid, *fams)).fetchall()
-        lines = [(t, json.loads(p), w) for t, p, w in self.con.execute(
-            "SELECT total, parts, what FROM lines WHERE release_id = ?", (rid,))]
+        cache = self.cache
+        cache.sync(self.con, self.ledger_id, rid, uncommitted=self._uncommitted)
+        self._outputs = dict(cache.outputs)
+        rows = cache.family_rows(self.con, fams)
+        lines = cache.lines
         # Closure over recorded lines: from the new cells and their families' earlier cells to everything tied to them.
-        touching: dict[str, list[int]] = {}
-        for li, (t, pk, _) in enumerate(lines):
-            for k in (t, *pk):
-                touching.setdefault(k, []).append(li)
-        reached = set(problem.index) | {r[0] for r in rows}
+        touching = cache.touching
+        reached = set(problem.index) | {r[1] for r in rows}
         todo = list(reached)
         walked: set[int] = set()  # each line once (a range's line has a part per year: once per part was quadratic)
         while todo:
@@ -185,21 +201,18 @@ class Release:
                 if li in walked:
                     continue
                 walked.add(li)
-                t, pk, _ = lines[li]
+                t, pk, _, _ = lines[li]
                 for k in (t, *pk):
                     if k not in reached:
                         reached.add(k)
                         todo.append(k)
-        have = {r[0] for r in rows}
-        more = sorted(reached - have - set(problem.index))
-        for i in range(0, len(more), 500):
-            chunk = more[i:i + 500]
-            rows += self.con.execute(f"SELECT {cols} FROM cells WHERE release_id = ? AND key IN ({','.join('?' * len(chunk))})",
-                                     (rid, *chunk)).fetchall()
+        have = {r[1] for r in rows}
+        rows += cache.key_rows(self.con, sorted(reached - have - set(problem.index)))
         used: set[str] = set()
         self._loaded_unseen = set()
-        for key, kind, family, coords, value, hidden, shown, lo, hi, oid in rows:
-            c = problem.known(key, kind, family, json.loads(coords), int(value))
+        for row in rows:
+            _, key, kind, family, _, value, hidden, shown, lo, hi, oid = row
+            c = problem.known(key, kind, family, cache.coords(row), int(value))
             name = self._outputs.get(int(oid), f"output {oid}")
             if kind not in UNSEEN_KINDS:
                 problem.fixed[c] = Fixed(bool(hidden), None if shown is None else int(shown), int(lo), int(hi), name)
@@ -214,10 +227,12 @@ class Release:
                     (rid, *chunk)):
                 problem.additive.setdefault(fam, set()).update(json.loads(additive))
         self._loaded_lines = set()
-        for total, pk, what in lines:
+        # Every line with all its cells in the problem touches a reached cell, so it was walked; in the ledger's order.
+        for li in sorted(walked, key=cache.line_order):
+            total, pk, what, _ = lines[li]
             if total in problem.index and all(p in problem.index for p in pk):
                 problem.add_line(problem.index[total], [problem.index[p] for p in pk], what)
-                self._loaded_lines.add((total, tuple(pk)))
+                self._loaded_lines.add((total, pk))
         return sorted(used)
 
     def facts(self) -> dict[str, Any]:
@@ -264,6 +279,7 @@ class Release:
             if self.hold:
                 self.con.execute("RELEASE output")  # kept in the open transaction until commit()
                 self._in_output = False
+                self._uncommitted = True
             else:
                 self.commit()
         except BaseException:
@@ -342,6 +358,29 @@ def reset_release(ledger: str | Path, snapshot: str, *, force: bool) -> int:
         return n
     finally:
         con.close()
+
+
+def open_release_key(ledger: str | Path, snapshot: str) -> tuple[str, int] | None:
+    """(the ledger's id, the id of the open release of `snapshot`), or None (no ledger yet, or none open). Read-only.
+
+    A recreated ledger numbers its releases from 1 again: the ledger's id tells its release 1 from the old one's."""
+    path = Path(ledger)
+    if not path.exists():
+        return None
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=120.0)
+    try:
+        row = con.execute("SELECT max(release_id) FROM releases WHERE snapshot = ? AND closed IS NULL", (snapshot,)).fetchone()
+        if row is None or row[0] is None:
+            return None
+        try:
+            ident = con.execute("SELECT value FROM meta WHERE key = 'ledger_id'").fetchone()
+        except sqlite3.OperationalError:  # a ledger written before ledgers had an id: it gets one at its next write
+            ident = None
+    except sqlite3.OperationalError:  # a ledger file without its tables yet
+        return None
+    finally:
+        con.close()
+    return ("" if ident is None else str(ident[0])), int(row[0])
 
 
 def open_release_id(ledger: str | Path, snapshot: str) -> int | None:
