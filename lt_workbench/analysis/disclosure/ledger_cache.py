@@ -30,8 +30,9 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-__all__ = ["LedgerCache", "CellRow", "CELL_COLUMNS"]
+__all__ = ["LedgerCache", "CellRow", "CELL_COLUMNS", "MEMO_MAX"]
 
+MEMO_MAX = 2_000_000
 CELL_COLUMNS = "key, kind, family, coords, value, hidden, shown, lo, hi, output_id"
 # (rowid, key, kind, family, coords as stored (JSON), value, hidden, shown, lo, hi, output_id)
 CellRow = tuple[int, str, str, str, str, int, int, "int | None", int, int, int]
@@ -41,6 +42,9 @@ class LedgerCache:
     """Decoded ledger rows of one release, for one session (see the module docstring)."""
 
     def __init__(self) -> None:
+        # Problem.memo for every problem this cache loads into: strings that depend on a cell's key alone (so they
+        # stay true whatever happens to the ledger), kept for the session; dropped past MEMO_MAX entries.
+        self.memo: dict[tuple[str, str], str] = {}
         self.clear()
 
     def clear(self) -> None:

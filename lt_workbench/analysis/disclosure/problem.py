@@ -156,6 +156,10 @@ class Problem:
         # cells of latent tables (the single-value slices under a range or list filter) and cells of published ones
         self._latent_cells: set[int] = set()
         self._shown_cells: set[int] = set()
+        # Strings computed from a cell's key alone (its coordinates without one dimension; its parent's key), by
+        # (key, what): a session's release passes one dict it keeps (LedgerCache.memo), so a cell loaded for every
+        # new table is serialised once per session, not once per table.
+        self.memo: dict[tuple[str, str], str] = {}
 
     # -- cells
     def cell(self, family: str, coords: dict[str, Any], kind: str, value: int, extra: Any = None) -> int:
@@ -298,6 +302,7 @@ class Problem:
         by_family: dict[str, list[int]] = {}
         for i, f in enumerate(self.family):
             by_family.setdefault(f, []).append(i)
+        memo = self.memo
         for fam, cells in by_family.items():
             # Declared additive dimensions, and any other dimension whose parts happen to add up to a cell
             # without it: a true equation a reader may guess, so using it can only make protection stronger.
@@ -307,7 +312,9 @@ class Problem:
                 totals: dict[str, list[int]] = {}
                 for i in cells:
                     co = self.coords[i]
-                    rest = _dumps({k: v for k, v in co.items() if k != dim})
+                    rest = memo.get((self.keys[i], dim))  # the key holds the coordinates: one key, one rest
+                    if rest is None:
+                        rest = memo[self.keys[i], dim] = _dumps({k: v for k, v in co.items() if k != dim})
                     (groups if dim in co else totals).setdefault(rest, []).append(i)
                 for rest, parts in groups.items():
                     tot = totals.get(rest)
@@ -322,16 +329,24 @@ class Problem:
         if not self.parents:
             return
         seen = set(self.ineqs)
+        up: dict[str, str | None] = {}  # family -> the same family one level up (None: no level above)
+        memo = self.memo
         for i, kind in enumerate(self.kind):
             code = self.coords[i].get("code") if kind == "count" else None
             parent = self.parents.get(str(code)) if code is not None else None
             if parent is None:
                 continue
-            fam = json.loads(self.family[i])
-            level = fam.get("level")
-            if not isinstance(level, int) or level < 2:
+            family = self.family[i]
+            if family not in up:
+                fam = json.loads(family)
+                level = fam.get("level")
+                up[family] = _dumps({**fam, "level": level - 1}) if isinstance(level, int) and level >= 2 else None
+            fam_up = up[family]
+            if fam_up is None:
                 continue
-            key = _dumps(["count", _dumps({**fam, "level": level - 1}), {**self.coords[i], "code": parent}, None])
+            key = memo.get((self.keys[i], "parent " + parent))
+            if key is None:
+                key = memo[self.keys[i], "parent " + parent] = _dumps(["count", fam_up, {**self.coords[i], "code": parent}, None])
             j = self.index.get(key)
             if j is not None and j != i and (j, i) not in seen:
                 seen.add((j, i))

@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from lt_workbench.analysis.disclosure.ledger_cache import LedgerCache
+from lt_workbench.analysis.disclosure.ledger_cache import MEMO_MAX, LedgerCache
 from lt_workbench.analysis.disclosure.problem import UNSEEN_KINDS, Fixed, Problem, adjacent_levels
 from lt_workbench.exceptions import DisclosureError
 
@@ -98,6 +98,7 @@ class Release:
         self._in_output = False
         self._loaded_lines: set[tuple[str, tuple[str, ...]]] = set()
         self._loaded_unseen: set[str] = set()
+        self._loaded_span = (0, 0)  # problem.lines[a:b]: the lines load_into added from the ledger
         # What is read back from the ledger, decoded; a session (the explorer) passes one it keeps between tables.
         self.cache = cache if cache is not None else LedgerCache()
         self.ledger_id = ""
@@ -182,12 +183,16 @@ class Release:
         n_ab and its unseen remainders behind a code's count, a comparison's rest and total behind a group's
         count), with those lines: a reader holds all of them, so the audit must too.
         """
+        self._loaded_span = (0, 0)
         if self.release_id is None:
             return []
         fams = sorted(set(problem.family) | (adjacent_levels(sorted(set(problem.family))) if problem.parents else set()))
         rid = self.release_id
         cache = self.cache
         cache.sync(self.con, self.ledger_id, rid, uncommitted=self._uncommitted)
+        if len(cache.memo) > MEMO_MAX:
+            cache.memo.clear()
+        problem.memo = cache.memo
         self._outputs = dict(cache.outputs)
         rows = cache.family_rows(self.con, fams)
         lines = cache.lines
@@ -227,12 +232,14 @@ class Release:
                     (rid, *chunk)):
                 problem.additive.setdefault(fam, set()).update(json.loads(additive))
         self._loaded_lines = set()
+        first = len(problem.lines)
         # Every line with all its cells in the problem touches a reached cell, so it was walked; in the ledger's order.
         for li in sorted(walked, key=cache.line_order):
             total, pk, what, _ = lines[li]
             if total in problem.index and all(p in problem.index for p in pk):
                 problem.add_line(problem.index[total], [problem.index[p] for p in pk], what)
                 self._loaded_lines.add((total, pk))
+        self._loaded_span = (first, len(problem.lines))
         return sorted(used)
 
     def facts(self) -> dict[str, Any]:
@@ -269,11 +276,12 @@ class Release:
                   problem.values[c], int(c in reason), None if c in reason else int(shown[c]),
                   int(lo[c]), int(hi[c]), oid) for c in new])
             keys = problem.keys
+            loaded = range(*self._loaded_span)  # the lines load_into added: each is in _loaded_lines (not checked again)
             self.con.executemany(  # lines loaded from the ledger are there already
                 "INSERT OR IGNORE INTO lines VALUES (?, ?, ?, ?)",
                 [(rid, keys[t], json.dumps([keys[p] for p in parts]), what)
-                 for (t, parts), what in zip(problem.lines, problem.line_what, strict=True)
-                 if (keys[t], tuple(keys[p] for p in parts)) not in self._loaded_lines])
+                 for li, ((t, parts), what) in enumerate(zip(problem.lines, problem.line_what, strict=True))
+                 if li not in loaded and (keys[t], tuple(keys[p] for p in parts)) not in self._loaded_lines])
             for fam, dims in problem.additive.items():
                 self.con.execute("INSERT OR REPLACE INTO families VALUES (?, ?, ?)", (rid, fam, json.dumps(sorted(dims))))
             if self.hold:
