@@ -219,3 +219,34 @@ def test_random_sequences_of_calls_leave_nothing_recoverable(tmp_path_factory, c
         true_small = shown["count"].map(lambda v: v != C and 0 < int(v) < prof.threshold)
         assert not true_small.any()
     assert attack(published, codes, regions, truth, prof.threshold) == []
+
+
+def test_a_block_of_earlier_outputs_only_is_not_audited_again_and_a_table_tied_to_it_is(tmp_path, monkeypatch) -> None:
+    """Secondary suppression and the audit skip a block made only of what earlier outputs published (Problem.untouched:
+    the output that last changed it audited it). Two of the regions again load Wales' cells but leave its block alone; the
+    national table adds up from its cells, so the block is solved and audited again with it, and nothing leaks."""
+    import importlib
+
+    secondary = importlib.import_module("lt_workbench.analysis.disclosure.secondary")
+    audited: list[set[int]] = []
+    real = secondary.audit_block
+
+    def spy(cells, lines, values, hidden, *args, **kwargs):  # type: ignore[no-untyped-def]
+        audited.append({values[c] for c in cells})
+        return real(cells, lines, values, hidden, *args, **kwargs)
+
+    monkeypatch.setattr(secondary, "audit_block", spy)
+    ledger = tmp_path / "l.sqlite"
+    with release(ledger=ledger, snapshot="s", name="region") as rel:
+        region = protect(_by_region(TRUTH, CODES, REGIONS, False), partition=True, release=rel, question=Q)
+    assert audited and (region.table["count"] == C).any()
+    audited.clear()
+    # two of the regions again: the release loads the family's earlier cells, Wales' block with them, not tied to them
+    with release(ledger=ledger, snapshot="s", name="two regions") as rel:
+        protect(_by_region(TRUTH, CODES, ["north_west", "london"], False), partition=True, release=rel, question=Q)
+    assert all(3 not in block for block in audited)  # Wales' hidden under-1 count (3): not in any block
+    audited.clear()
+    with release(ledger=ledger, snapshot="s", name="national") as rel:
+        nat = protect(_national(TRUTH, CODES), partition=True, release=rel, question=Q)
+    assert any(3 in block for block in audited)  # tied to the national table: solved and audited again
+    assert attack([(region.table, None, 10), (nat.table, None, 10)], CODES, REGIONS, TRUTH, 6) == []

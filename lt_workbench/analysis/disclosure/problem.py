@@ -160,6 +160,9 @@ class Problem:
         # (key, what): a session's release passes one dict it keeps (LedgerCache.memo), so a cell loaded for every
         # new table is serialised once per session, not once per table.
         self.memo: dict[tuple[str, str], str] = {}
+        # The cells and lines Release.load_into made from the ledger (what earlier outputs published), by index.
+        self.ledger_cells = range(0)
+        self.ledger_lines = range(0)
 
     # -- cells
     def cell(self, family: str, coords: dict[str, Any], kind: str, value: int, extra: Any = None) -> int:
@@ -411,6 +414,16 @@ class Problem:
         for c in range(n):
             cells_of.setdefault(find(c), []).append(c)
         return [(cells_of[r], lines_of.get(r, [])) for r in sorted(cells_of)]
+
+    def untouched(self, cells: Sequence[int], line_ids: Sequence[int]) -> bool:
+        """A block that is all earlier outputs' (every cell and line made from the ledger by load_into; the caller
+        checks it has no parent ≥ child inequality): no cell of this call is in it, and nothing found now ties it.
+
+        Such a block is exactly what an earlier output audited: the last output that recorded one of its cells or
+        lines had the whole block in its problem (load_into's closure over recorded lines loads every cell and line
+        tied to a new cell) and audited it with these hidden cells and these shown figures, or with more lines."""
+        cf, lf = self.ledger_cells, self.ledger_lines
+        return bool(line_ids) and all(c in cf for c in cells) and all(li in lf for li in line_ids)
 
     def describe(self, cell: int) -> str:
         """A cell in words for messages: what it counts and where."""

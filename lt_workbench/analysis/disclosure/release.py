@@ -186,6 +186,7 @@ class Release:
         self._loaded_span = (0, 0)
         if self.release_id is None:
             return []
+        cells_from = len(problem.keys)
         fams = sorted(set(problem.family) | (adjacent_levels(sorted(set(problem.family))) if problem.parents else set()))
         rid = self.release_id
         cache = self.cache
@@ -240,6 +241,8 @@ class Release:
                 problem.add_line(problem.index[total], [problem.index[p] for p in pk], what)
                 self._loaded_lines.add((total, pk))
         self._loaded_span = (first, len(problem.lines))
+        problem.ledger_cells = range(cells_from, len(problem.keys))
+        problem.ledger_lines = range(first, len(problem.lines))
         return sorted(used)
 
     def facts(self) -> dict[str, Any]:

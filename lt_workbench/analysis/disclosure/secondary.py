@@ -17,6 +17,10 @@ the hidden set only grows, so this ends; a block where nothing more can be hidde
 only grows, a cell that passed stays passing (hiding more only widens what a reader can tell), so each
 repair round audits only the cells that have not passed yet; their reported intervals are marked
 `widened` (the final intervals contain them).
+
+A block made only of what earlier outputs of the release published (its cells and lines all from the ledger, no
+parent ≥ child inequality, nothing of the new tables) is left as it is: every cell in it is fixed, so the MIP has
+nothing to decide, and the audit was done by the output that last changed it (Problem.untouched says why).
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ class Solution:
     audits: list[CellAudit] = field(default_factory=list)
     rounds: int = 0
     blocks: int = 0
+    untouched: int = 0  # blocks of earlier outputs only, not solved or audited again (see Problem.untouched)
 
 
 def _mip(cells: list[int], lines: list[tuple[int, tuple[int, ...]]], values: Sequence[int], lb: np.ndarray,
@@ -142,6 +147,9 @@ def solve(problem: Problem, threshold: int, shown_lo: Sequence[int], shown_hi: S
             extra["unseen"] = unseen
         if ineqs:
             extra["ineqs"] = ineqs
+        elif problem.untouched(cells, line_ids):
+            sol.untouched += 1  # earlier outputs' block, audited when last changed (Problem.untouched): as it was
+            continue
         forced = [c for c in cells if c in sol.reason and (c not in unseen or c in primary)]
         if not forced:
             continue
