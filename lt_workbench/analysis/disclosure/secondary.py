@@ -116,6 +116,36 @@ def _mip(cells: list[int], lines: list[tuple[int, tuple[int, ...]]], values: Seq
     return {cells[j] for j in range(n) if res.x[j] > 0.5}
 
 
+def _nearest(cell: int, lines: Sequence[tuple[int, tuple[int, ...]]], lines_of: Mapping[int, list[int]], hidden: set[int],
+             hideable: Any) -> list[int]:
+    """The cells that can still be hidden nearest to a failing cell: on its lines, else on the lines of the hidden cells
+    sharing a line with it, and so on through hidden cells (a shown cell is a known number: nothing passes through it).
+
+    A cell's interval is bounded by the shown cells on the lines it reaches through hidden ones; hiding one of the
+    nearest widens it where a cell on any line through any hidden cell of the block may be unrelated (a latent
+    ..2014 count is tied to its 2015- range through its year slices, three lines away, and the range of another
+    code shares a line only with a co-occurrence remainder)."""
+    seen = {cell}
+    frontier = [cell]
+    while frontier:
+        cand: set[int] = set()
+        nxt: list[int] = []
+        for c in frontier:
+            for k in lines_of.get(c, []):
+                for m in (lines[k][0], *lines[k][1]):
+                    if m in seen:
+                        continue
+                    seen.add(m)
+                    if hideable(m):
+                        cand.add(m)
+                    elif m in hidden:
+                        nxt.append(m)
+        if cand:
+            return sorted(cand)
+        frontier = nxt
+    return []
+
+
 def solve(problem: Problem, threshold: int, shown_lo: Sequence[int], shown_hi: Sequence[int]) -> Solution:
     """Primary and secondary suppression of every block, each audited; raises if a block cannot be protected."""
     values = problem.values
@@ -203,8 +233,7 @@ def solve(problem: Problem, threshold: int, shown_lo: Sequence[int], shown_hi: S
                 lb[col[c]] = 1.0
             passed.update((a.cell, a) for a in audits if not a.problem)
             for a in failing[:REPAIR_PER_ROUND]:
-                own = {c for k in lines_of.get(a.cell, []) for c in (lines[k][0], *lines[k][1])}
-                cand = [c for c in own if c not in hidden and ub[col[c]] > 0]
+                cand = _nearest(a.cell, lines, lines_of, hidden, lambda c: c not in hidden and ub[col[c]] > 0)
                 if not cand:
                     near = {c for h in hidden for k in lines_of.get(h, []) for c in (lines[k][0], *lines[k][1])}
                     cand = [c for c in near if c not in hidden and ub[col[c]] > 0]
