@@ -348,11 +348,8 @@ class Problem:
             self.add_line(d, [int(ccell[r]) for r in members], f"codes→denominator for {where}")
 
     def link_families(self) -> None:
-        """Lines across tables: along each dimension, cells differing only in it that add up to the cell without it.
-
-        Counts that add up while their units do not (the national P6.2 in 2008 equals the North West's, 2 = 2, but
-        14 of that year's 18 reviews are elsewhere) add up by chance: no reader knows the rest count nothing. What a
-        reader knows is total = parts + the rest's count ≥ 0, a line with a slack cell (see _covered)."""
+        """Lines across tables: along each dimension, cells differing only in it that add up to the cell without it
+        (exact where their units add up too, else with the rest's count as a slack cell: see _family_line)."""
         by_family: dict[str, list[int]] = {}
         for i, f in enumerate(self.family):
             by_family.setdefault(f, []).append(i)
@@ -378,13 +375,7 @@ class Problem:
                         continue
                     if sum(self.values[p] for p in parts) != self.values[tot[0]]:
                         continue
-                    what = f"{dim}→total for {rest} (across tables)"
-                    if den_fam is not None and not _covered(self.coords, den_fam, tot[0], parts, units):
-                        slack = self.cell(_dumps({"measure": "slack", "line": fam, "dim": dim}),
-                                          {"rest": rest, "without": sorted(str(self.coords[p][dim]) for p in parts)}, "slack", 0)
-                        self.add_line(tot[0], [*parts, slack], f"{what}, with the rest's count (≥ 0, unknown to a reader)")
-                    else:
-                        self.add_line(tot[0], parts, what)
+                    _family_line(self, fam, dim, rest, tot[0], parts, den_fam, units)
 
     def link_parents(self) -> None:
         """Inequalities a reader knows: a unit with a child code also counts for its parent (review_codes rolls codes
@@ -489,3 +480,18 @@ class Problem:
         """A cell in words for messages: what it counts and where."""
         co = ", ".join(f"{k} {v}" for k, v in self.coords[cell].items())
         return f"{self.kind[cell]} ({co or 'all'})"
+
+
+def _family_line(problem: Problem, fam: str, dim: str, rest: str, total: int, parts: list[int], den_fam: str | None,
+                 units: Mapping[tuple[str, str], set[int]]) -> None:
+    """total = sum(parts) across tables along `dim` (their counts add up). Counts that add up while their units do not
+    (the national P6.2 in 2008 equals the North West's, 2 = 2, but 14 of that year's 18 reviews are elsewhere) add up
+    by chance: no reader knows the rest count nothing. What a reader knows is total = parts + the rest's count ≥ 0: a
+    line with a slack cell (unseen, never protected; true value 0). Exact where the units add up (see _covered)."""
+    what = f"{dim}→total for {rest} (across tables)"
+    if den_fam is not None and not _covered(problem.coords, den_fam, total, parts, units):
+        slack = problem.cell(_dumps({"measure": "slack", "line": fam, "dim": dim}),
+                             {"rest": rest, "without": sorted(str(problem.coords[p][dim]) for p in parts)}, "slack", 0)
+        problem.add_line(total, [*parts, slack], f"{what}, with the rest's count (≥ 0, unknown to a reader)")
+    else:
+        problem.add_line(total, parts, what)
