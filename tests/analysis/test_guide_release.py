@@ -17,6 +17,7 @@ hidden figures are at least 1 only narrows intervals, so checking under that kno
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -297,3 +298,29 @@ def test_the_explorers_guide_shows_the_north_west_since_2015(sample_db: Path) ->
     shown = set(rng.loc[~rng["suppressed"].astype(bool), "code"])
     assert shown and shown <= _safe(sample_db, published[steps.index("nw")][0], threshold)
     assert attack(published, _truth(sample_db), _pairs(sample_db), threshold) == []
+
+
+def test_a_refusal_names_the_cell_no_pattern_protects_with_its_filters_and_output() -> None:
+    """The refusal used to name the block's first forced cell without its filters: "count (region north_west, code
+    P6.2)" read as the North West's all-years P6.2, shown (8) by an earlier output, while the new cell was the 2015-
+    one and the cells at risk were the national single years an earlier output hid."""
+    import sys
+
+    from lt_workbench.analysis.disclosure.audit import CellAudit, Interval
+    from lt_workbench.analysis.disclosure.problem import Fixed, Problem
+
+    secondary = sys.modules["lt_workbench.analysis.disclosure.secondary"]
+    q = {"frame": "patterns", "level": 2, "unit": "review", "year_basis": "completed"}
+    problem = Problem()
+    new = problem.cell(json.dumps({"measure": "count", **q, "where": {"year": "2015..2025"}}, sort_keys=True),
+                       {"region": NW, "code": "P6.2"}, "count", 5)
+    hid = problem.cell(json.dumps({"measure": "count", **q, "where": {}}, sort_keys=True), {"year": 2008, "code": "P6.2"},
+                       "count", 2)
+    problem.fixed[hid] = Fixed(True, None, 0, 0, "output: national by year")
+    assert problem.describe(new) == "count (year 2015..2025, region north_west, code P6.2)"
+    failing = CellAudit(hid, 2, Interval(0, 8), Interval(1, 5), "confined to [1, 5] (knowing x ≥ 1), inside 1–5")
+    said = secondary._at_risk(problem, [failing], [new])
+    assert said.startswith("every pattern it can still hide leaves count (year 2008, code P6.2) (hidden by "
+                           "'output: national by year') confined to [1, 5]")
+    assert secondary._at_risk(problem, [], [new]) == ("count (year 2015..2025, region north_west, code P6.2) and its lines "
+                                                      "leave no safe pattern")

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lt_workbench.analysis.disclosure.families import _dumps, den_family, family_line, filters_of, units_at
 from lt_workbench.exceptions import DisclosureError
 
 __all__ = ["TableSpec", "Fixed", "Latent", "Link", "Problem", "total_mask", "as_counts", "UNSEEN_KINDS", "adjacent_levels"]
@@ -69,63 +70,12 @@ def adjacent_levels(families: Sequence[str]) -> set[str]:
     return out
 
 
-def _measure(family: str) -> Any:
-    try:
-        fam = json.loads(family)
-    except ValueError:
-        return None
-    return fam.get("measure") if isinstance(fam, dict) else None
-
-
-def _den_family(family: str) -> str | None:
-    """The denominator family of a count family (the same question without the level), or None for other measures."""
-    try:
-        fam = json.loads(family)
-    except ValueError:
-        return None
-    if not isinstance(fam, dict) or fam.get("measure") != "count":
-        return None
-    return _dumps({**{k: v for k, v in fam.items() if k != "level"}, "measure": "denominator"})
-
-
-def _units(family: Sequence[str], coords: Sequence[Mapping[str, Any]], values: Sequence[int]) -> dict[tuple[str, str], set[int]]:
-    """(denominator family, coordinates) -> the values of the denominator cells there (one, unless ambiguous)."""
-    out: dict[tuple[str, str], set[int]] = {}
-    measure: dict[str, Any] = {}
-    for i, f in enumerate(family):
-        if f not in measure:
-            measure[f] = _measure(f)
-        if measure[f] == "denominator":
-            out.setdefault((f, _dumps(coords[i])), set()).add(values[i])
-    return out
-
-
-def _covered(coords: Sequence[Mapping[str, Any]], den_fam: str, total: int, parts: Sequence[int],
-             units: Mapping[tuple[str, str], set[int]]) -> bool:
-    """Whether the parts' units make up the total's: their denominators add up to the total's (each unit has one
-    value of a line's dimension), so the rest is empty and the line exact. Where a denominator is missing or
-    ambiguous, assumed (the exact line: the stricter audit)."""
-    def den(c: int) -> int | None:
-        vals = units.get((den_fam, _dumps({k: v for k, v in coords[c].items() if k != "code"})))
-        return next(iter(vals)) if vals and len(vals) == 1 else None
-
-    t = den(total)
-    ps = [den(p) for p in parts]
-    if t is None or any(p is None for p in ps):
-        return True
-    return sum(p for p in ps if p is not None) == t
-
-
 def _plain(v: Any) -> Any:
     if isinstance(v, np.generic):
         return v.item()
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return None
     return v
-
-
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, default=str, ensure_ascii=False)
 
 
 @dataclass
@@ -349,17 +299,17 @@ class Problem:
 
     def link_families(self) -> None:
         """Lines across tables: along each dimension, cells differing only in it that add up to the cell without it
-        (exact where their units add up too, else with the rest's count as a slack cell: see _family_line)."""
+        (exact where their units add up too, else with the rest's count as a slack cell: see families.family_line)."""
         by_family: dict[str, list[int]] = {}
         for i, f in enumerate(self.family):
             by_family.setdefault(f, []).append(i)
         memo = self.memo
-        units = _units(self.family, self.coords, self.values)
+        units = units_at(self.family, self.coords, self.values)
         for fam, cells in by_family.items():
             # Declared additive dimensions, and any other dimension whose parts happen to add up to a cell
             # without it: a true equation, exact where the parts' units make up the total's (else with a slack).
             dims = set(self.additive.get(fam, ())) | {d for i in cells for d in self.coords[i] if d != "code"}
-            den_fam = _den_family(fam)
+            den_fam = den_family(fam)
             for dim in sorted(dims):
                 groups: dict[str, list[int]] = {}
                 totals: dict[str, list[int]] = {}
@@ -375,7 +325,7 @@ class Problem:
                         continue
                     if sum(self.values[p] for p in parts) != self.values[tot[0]]:
                         continue
-                    _family_line(self, fam, dim, rest, tot[0], parts, den_fam, units)
+                    family_line(self, fam, dim, rest, tot[0], parts, den_fam, units)
 
     def link_parents(self) -> None:
         """Inequalities a reader knows: a unit with a child code also counts for its parent (review_codes rolls codes
@@ -477,21 +427,6 @@ class Problem:
         return bool(line_ids) and all(c in cf for c in cells) and all(li in lf for li in line_ids)
 
     def describe(self, cell: int) -> str:
-        """A cell in words for messages: what it counts and where."""
-        co = ", ".join(f"{k} {v}" for k, v in self.coords[cell].items())
+        """A cell in words for messages: what it counts and where, with the filters of its question (year 2015..2025)."""
+        co = ", ".join(f"{k} {v}" for k, v in {**filters_of(self.family[cell]), **self.coords[cell]}.items())
         return f"{self.kind[cell]} ({co or 'all'})"
-
-
-def _family_line(problem: Problem, fam: str, dim: str, rest: str, total: int, parts: list[int], den_fam: str | None,
-                 units: Mapping[tuple[str, str], set[int]]) -> None:
-    """total = sum(parts) across tables along `dim` (their counts add up). Counts that add up while their units do not
-    (the national P6.2 in 2008 equals the North West's, 2 = 2, but 14 of that year's 18 reviews are elsewhere) add up
-    by chance: no reader knows the rest count nothing. What a reader knows is total = parts + the rest's count ≥ 0: a
-    line with a slack cell (unseen, never protected; true value 0). Exact where the units add up (see _covered)."""
-    what = f"{dim}→total for {rest} (across tables)"
-    if den_fam is not None and not _covered(problem.coords, den_fam, total, parts, units):
-        slack = problem.cell(_dumps({"measure": "slack", "line": fam, "dim": dim}),
-                             {"rest": rest, "without": sorted(str(problem.coords[p][dim]) for p in parts)}, "slack", 0)
-        problem.add_line(total, [*parts, slack], f"{what}, with the rest's count (≥ 0, unknown to a reader)")
-    else:
-        problem.add_line(total, parts, what)

@@ -146,6 +146,19 @@ def _nearest(cell: int, lines: Sequence[tuple[int, tuple[int, ...]]], lines_of: 
     return []
 
 
+def _at_risk(problem: Problem, failing: Sequence[CellAudit], forced: Sequence[int]) -> str:
+    """What makes every pattern fail, for the refusal: the cells the last audit failed (one named, with the output that
+    published it), or, when the per-line conditions alone leave no pattern, the block's first forced cell."""
+    if not failing:
+        return f"{problem.describe(forced[0])} and its lines leave no safe pattern"
+    a = failing[0]
+    fx = problem.fixed.get(a.cell)
+    where = f" (hidden by {fx.output!r})" if fx is not None and fx.hidden else (" (unpublished)" if a.cell in problem.unseen() else "")
+    more = f" (and {len(failing) - 1} more)" if len(failing) > 1 else ""
+    return (f"every pattern it can still hide leaves {problem.describe(a.cell)}{where} {a.problem}{more}, "
+            "worked out from the figures already published")
+
+
 def solve(problem: Problem, threshold: int, shown_lo: Sequence[int], shown_hi: Sequence[int]) -> Solution:
     """Primary and secondary suppression of every block, each audited; raises if a block cannot be protected."""
     values = problem.values
@@ -202,19 +215,19 @@ def solve(problem: Problem, threshold: int, shown_lo: Sequence[int], shown_hi: S
         # Cells that passed the audit under a pattern every later one contains (the monotone repair only hides
         # more): hiding more only widens what a reader can tell, so they still pass and are not audited again.
         passed: dict[int, CellAudit] = {}
+        last: list[CellAudit] = []  # the cells the last pattern's audit failed (what no pattern can protect, if infeasible)
         for rounds in range(1, MAX_ROUNDS + 1):
             hidden = _mip(cells, lines, values, lb, ub, primary, threshold, cuts, unseen)
             if hidden is None:
                 earlier = sorted({fx.output for c, fx in problem.fixed.items() if c in col})
                 raise DisclosureError(
                     "cannot protect this table consistently with what the release already published"
-                    + (f" in {', '.join(repr(e) for e in earlier)}" if earlier else "")
-                    + f": {problem.describe(forced[0])} and its lines leave no safe pattern; "
+                    + (f" in {', '.join(repr(e) for e in earlier)}" if earlier else "") + f": {_at_risk(problem, last, forced)}; "
                     f"publish it in a new release (a new snapshot, or `lt-workbench release reset --force`; {RESET_RISK})"
                 )
             audits = audit_block(cells, lines, values, hidden, shown_lo, shown_hi, threshold,
                                  only=(hidden - passed.keys()) if passed else None, **extra)
-            failing = [a for a in audits if a.problem]
+            failing = last = [a for a in audits if a.problem]
             sol.rounds += 1
             if not failing:
                 audits += [replace(a, widened=True) for a in passed.values()]
