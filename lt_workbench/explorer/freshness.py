@@ -40,7 +40,9 @@ class Freshness:
         if not self.ex._own_con:
             return  # a connection handed in is the caller's to reopen
         info = newer_snapshot(self.ex.db_path, self.seen)
-        if info is None:
+        # A load that changed no review (every file rejected, or all unchanged) still publishes a snapshot, with
+        # the content hash of the one this explorer reads: its figures would not change, so nothing to say.
+        if info is None or info.content_hash == self.ex.release.snapshot():
             self.newer, self.note.value, self.button.layout.display = None, "", "none"
             return
         self.newer = info.snapshot_id

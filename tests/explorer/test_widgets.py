@@ -745,6 +745,18 @@ def test_an_open_explorer_says_when_new_data_is_loaded_and_reloads_on_request(tm
     ex = Explorer(db, disclosure="restricted", debounce=0)
     try:
         assert ex.in_scope == 40 and ex.fresh.note.value == "" and ex.fresh.button.layout.display == "none"
+        # A load that changes no review publishes a snapshot with the same content: no "new data" (it said so before)
+        bad = tmp_path / "bad"
+        bad.mkdir()
+        (bad / "not-a-review.json").write_text('{"review_id": "X"}')
+        before = current_snapshot(db)
+        assert load([bad], db, progress=False).exit_code != 0 and load(files[:40], db, progress=False).exit_code == 0
+        same = current_snapshot(db)
+        assert before is not None and same is not None and same.snapshot_id != before.snapshot_id
+        assert same.content_hash == before.content_hash
+        ex.filters.region.value = "london"
+        ex.filters.region.value = ""
+        assert ex.fresh.newer is None and ex.fresh.note.value == "" and ex.fresh.button.layout.display == "none"
         assert load(files[40:90], db, progress=False).exit_code == 0  # the explorer's connection stays open
         ex.filters.region.value = "london"  # any refresh checks
         info = current_snapshot(db)
