@@ -21,7 +21,6 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version as _dist_version
 from pathlib import Path
@@ -32,13 +31,13 @@ import pyarrow as pa
 from tqdm import tqdm
 
 from lt_workbench.config import DEFAULT_DB
-from lt_workbench.exceptions import DatabaseError, LoadError, LoadInterrupted
+from lt_workbench.exceptions import LoadInterrupted
 from lt_workbench.model.db import REVIEW_TABLES, derive_incoming, derived_review_tables, ensure_schema
-from lt_workbench.model.files import explain
 from lt_workbench.model.inputs import collect_inputs, collect_paths
 from lt_workbench.model.publish import writing
 from lt_workbench.model.rows import Columns, taken_rows
 from lt_workbench.model import second as _second
+from lt_workbench.model.stops import stopped
 from lt_workbench.model.validate import Checked, Problem, check_file
 
 __all__ = ["collect_paths", "collect_inputs", "check_paths", "load", "LoadResult", "REVIEW_TABLES", "package_version"]
@@ -333,7 +332,13 @@ def load(
         paths = found.files
         show = _shows_progress(progress, len(paths))
         with writing(path, wait=wait, fresh=fresh, say=tell, memory=memory_limit) as w:
-            ensure_schema(w.con)
+            try:
+                ensure_schema(w.con)
+            except duckdb.Error as e:  # explained like a failure inside the load's transaction
+                told = stopped(e, path)
+                if told is None:
+                    raise
+                raise told from e
             chunks = _checked_chunks(paths, progress=progress, workers=workers, max_mb=max_mb)
             with contextlib.closing(chunks):
                 t0 = time.perf_counter()
@@ -476,24 +481,8 @@ def _write(
     except BaseException as e:
         with contextlib.suppress(Exception):  # the snapshot being written is discarded whatever happens here
             con.execute("ROLLBACK")
-        if isinstance(e, duckdb.InterruptException):
+        told = stopped(e, Path(db_label))
+        if told is None:
             raise
-        if isinstance(e, duckdb.Error) and "KeyboardInterrupt" in str(e):  # Ctrl-C met inside DuckDB's scan of our rows
-            raise KeyboardInterrupt from e
-        while isinstance(e, duckdb.Error) and isinstance(e.__context__, duckdb.Error):  # the cause, not DuckDB's follow-on
-            e = e.__context__  # ("transaction is aborted", from tidying after it)
-        if isinstance(e, duckdb.Error):
-            message = str(explain(Path(db_label), e, "the load was stopped: cannot write"))
-            if "unchanged" not in message:
-                message += "; nothing was published, the database is unchanged"
-            raise LoadError(message) from e
-        if isinstance(e, DatabaseError):
-            raise LoadError(f"the load was stopped, nothing was published and the database is unchanged: {e}") from e
-        if isinstance(e, BrokenProcessPool):
-            raise LoadError("a checking worker died (killed, or out of memory): nothing was published, the database "
-                            "is unchanged. Free some memory, or load in smaller batches") from e
-        if isinstance(e, OSError):  # a worker's rows found no room (disk, /dev/shm)
-            raise LoadError(f"checking stopped ({type(e).__name__}: {e}); nothing was published, the database is "
-                            "unchanged. Free some memory or disk space, or load in smaller batches") from e
-        raise
+        raise told from e
     return result

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from lt_workbench.exceptions import DatabaseBusy, DatabaseDamaged, DatabaseError
+from lt_workbench.exceptions import DatabaseBusy, DatabaseDamaged, DatabaseError, LoadError
 from lt_workbench.model.db import connect
 from lt_workbench.model.files import manifest_path, sources_path
 from lt_workbench.model.load import load
@@ -331,3 +331,16 @@ def test_a_memory_limit_given_or_from_the_environment_is_the_writer_connections_
     done = _cli("load", *map(str, FIRST[6:8]), "--db", str(db), "--memory-limit", "1MB")  # too little to work in
     assert done.returncode == 2 and "DuckDB needed more memory than its limit (--memory-limit" in done.stderr
     assert "the database is unchanged" in done.stderr and _reviews(db) == 6
+
+
+def test_a_duckdb_error_while_the_schema_is_prepared_is_a_load_error_that_says_why(tmp_path: Path) -> None:
+    """Out of memory while a new database's tables are created (before the load's transaction): Python callers got
+    DuckDB's raw OutOfMemoryException, and the CLI said "cannot read"; now both get the load's own explanation."""
+    db = tmp_path / "new.duckdb"
+    with pytest.raises(LoadError, match=r"DuckDB needed more memory than its limit .*the database is unchanged") as info:
+        load(FIRST[:2], db, memory_limit="1MB")
+    assert isinstance(info.value.__cause__, duckdb.OutOfMemoryException)
+    assert not db.exists() and current_snapshot(db) is None
+    done = _cli("load", *map(str, FIRST[:2]), "--db", str(db), "--memory-limit", "1MB")
+    assert done.returncode == 2 and "cannot read" not in done.stderr and "cannot write" in done.stderr, done.stderr
+    assert "DuckDB needed more memory than its limit" in done.stderr and not db.exists()
